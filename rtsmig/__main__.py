@@ -1,0 +1,5 @@
+"""Allow ``python -m rtsmig``."""
+
+from rtsmig.cli.app import main
+
+main()

@@ -1,0 +1,83 @@
+"""The ``rtsmig`` typer app: commands are registered here, behind one error edge.
+
+Every command is wrapped by :func:`reporting_errors`, the single place where an
+:class:`~rtsmig.errors.RtsmigError` becomes one ``Error: ...`` line on stderr and
+the class's exit code. Usage errors keep typer's exit code 2; any other
+exception is a bug and shows its traceback.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from collections.abc import Callable
+from typing import Annotated
+
+import typer
+
+from rtsmig import __version__
+from rtsmig.cli.commands import fit as fit_cmd
+from rtsmig.cli.commands import table as table_cmd
+from rtsmig.cli.commands import weights as weights_cmd
+from rtsmig.errors import RtsmigError
+
+HELP = (
+    "Spatial econometrics from the shell: weights from polygons, spatial lag and "
+    "error models, impacts and publication tables.\n\n"
+    "Exit codes: 0 done, 1 internal error, 2 usage, 3 input data or output path, "
+    "4 weights, 5 estimation."
+)
+
+
+def reporting_errors(command: Callable) -> Callable:
+    """Wrap a command so rtsmig errors end it with ``Error: ...`` and their exit code."""
+
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        try:
+            return command(*args, **kwargs)
+        except RtsmigError as exc:
+            if os.environ.get("RTSMIG_DEBUG"):
+                raise
+            typer.echo(f"Error: {exc}", err=True)
+            raise typer.Exit(exc.exit_code) from exc
+
+    return wrapper
+
+
+def _new_app(**kwargs) -> typer.Typer:
+    return typer.Typer(
+        no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
+        rich_markup_mode=None, **kwargs,
+    )
+
+
+app = _new_app(name="rtsmig", help=HELP)
+weights_app = _new_app(help="Build spatial weights from polygons, or describe a weights file.")
+weights_app.command("build")(reporting_errors(weights_cmd.build))
+weights_app.command("describe")(reporting_errors(weights_cmd.describe))
+app.add_typer(weights_app, name="weights")
+app.command("fit")(reporting_errors(fit_cmd.fit))
+app.command("table")(reporting_errors(table_cmd.table))
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        typer.echo(f"rtsmig {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_show_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
+    debug: Annotated[bool, typer.Option("--debug", help="Show the traceback of an error.")] = False,
+) -> None:
+    if debug:
+        os.environ["RTSMIG_DEBUG"] = "1"
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app(prog_name="rtsmig")

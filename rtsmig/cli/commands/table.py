@@ -1,0 +1,49 @@
+"""``rtsmig table``: side-by-side comparison of fitted models."""
+
+from __future__ import annotations
+
+from enum import Enum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from rtsmig.cli.options import OutFileOption
+from rtsmig.io.atomic import write_text
+from rtsmig.io.results_io import read_result
+from rtsmig.tables import Stars, render
+
+
+class TableFormat(str, Enum):
+    csv = "csv"
+    md = "md"
+    tex = "tex"
+    html = "html"
+    json = "json"
+
+
+def table(
+    results: Annotated[list[Path], typer.Argument(help="Results folders written by 'rtsmig fit' (or their result.json).")],
+    fmt: Annotated[
+        TableFormat | None, typer.Option("--format", "-f", help="Default: from the -o extension, else md.")
+    ] = None,
+    output: OutFileOption = None,
+    stars: Annotated[str, typer.Option(help="Significance thresholds for *, **, ***.")] = "0.1,0.05,0.01",
+    digits: Annotated[int, typer.Option(min=0, max=10, help="Decimals of estimates and SEs.")] = 3,
+) -> None:
+    """Compare fitted models side by side: one column per model, SEs in parentheses.
+
+    Example: rtsmig table out/ols out/lag out/error --format tex -o models.tex
+    """
+    if fmt is None:
+        suffix = output.suffix.lower().lstrip(".") if output else "md"
+        fmt = TableFormat(suffix) if suffix in TableFormat.__members__ else TableFormat.md
+    try:
+        thresholds = Stars.parse(stars)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--stars") from exc
+    text = render([read_result(p) for p in results], fmt.value, stars=thresholds, digits=digits)
+    if output is None:
+        typer.echo(text, nl=not text.endswith("\n"))
+    else:
+        write_text(output, text)

@@ -1,0 +1,169 @@
+"""``rtsmig weights build`` and ``rtsmig weights describe``."""
+
+from __future__ import annotations
+
+from enum import Enum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from rtsmig.cli.options import IdOption, LayerOption, OutFileOption, QuietOption
+from rtsmig.cli.progress import steps
+from rtsmig.errors import InputError
+from rtsmig.io.atomic import write_text
+from rtsmig.io.manifest import manifest, read_json, to_json
+from rtsmig.io.regions import read_regions
+from rtsmig.io.weights_io import read_weights, write_weights
+from rtsmig.weights.build import build_weights
+from rtsmig.weights.spec import WeightsSpec
+from rtsmig.weights.summary import render_summary_text, summarize
+
+WEIGHTS_SUFFIXES = (".parquet", ".gal", ".gwt")
+
+
+class Kind(str, Enum):
+    queen = "queen"
+    rook = "rook"
+    knn = "knn"
+    distance = "distance"
+    kernel = "kernel"
+    block = "block"
+
+
+class Transform(str, Enum):
+    r = "r"
+    b = "b"
+    v = "v"
+    d = "d"
+    o = "o"
+
+
+class Islands(str, Enum):
+    error = "error"
+    drop = "drop"
+    attach = "attach"
+
+
+class KernelFn(str, Enum):
+    triangular = "triangular"
+    uniform = "uniform"
+    quadratic = "quadratic"
+    quartic = "quartic"
+    gaussian = "gaussian"
+
+
+class SummaryFormat(str, Enum):
+    text = "text"
+    json = "json"
+
+
+def sidecar_path(out: Path) -> Path:
+    """The summary file written beside a weights file: ``OUT`` + ``.json``."""
+    return out.with_name(out.name + ".json")
+
+
+def build(
+    regions: Annotated[Path, typer.Argument(help="Polygon layer: .shp, .gpkg, .geojson or GeoParquet.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Weights file: .parquet, .gal or .gwt.")],
+    id_col: IdOption,
+    kind: Annotated[Kind, typer.Option("--kind", help="Neighbour definition.")] = Kind.queen,
+    layer: LayerOption = None,
+    tolerance: Annotated[
+        float, typer.Option(help="queen/rook: snap gaps and slivers up to this distance (CRS units).")
+    ] = 0.0,
+    k: Annotated[int | None, typer.Option("--k", help="knn: number of neighbours; kernel: adaptive bandwidth.")] = None,
+    threshold: Annotated[float | None, typer.Option(help="distance: band (km on a geographic CRS).")] = None,
+    inverse: Annotated[bool, typer.Option("--inverse", help="distance: weight d^-alpha instead of 1.")] = False,
+    alpha: Annotated[float, typer.Option(help="distance --inverse: the power of distance.")] = 1.0,
+    bandwidth: Annotated[float | None, typer.Option(help="kernel: fixed bandwidth.")] = None,
+    kernel_fn: Annotated[KernelFn, typer.Option("--kernel-fn", help="kernel: function.")] = KernelFn.triangular,
+    by: Annotated[str | None, typer.Option(help="block: column whose equal values form blocks.")] = None,
+    transform: Annotated[
+        Transform, typer.Option(help="r row-standardised, b binary, v variance-stabilising, d doubly standardised, o as built.")
+    ] = Transform.r,
+    islands: Annotated[
+        Islands, typer.Option(help="Regions without neighbours: error, drop them, or attach to the nearest.")
+    ] = Islands.error,
+    crs: Annotated[str | None, typer.Option(help="Project to this CRS (e.g. EPSG:32649) before measuring; a layer without a CRS is declared to be in it.")] = None,
+    quiet: QuietOption = False,
+) -> None:
+    """Build a spatial weights file from a polygon layer.
+
+    Writes OUT and, beside it, OUT.json with the summary, the options and the
+    SHA-256 of the input. Distances on a geographic CRS are great-circle
+    kilometres; degrees are never used as distances.
+
+    Example: rtsmig weights build columbus.shp --id POLYID --kind queen -o queen.gal
+    """
+    if output.suffix.lower() not in WEIGHTS_SUFFIXES:
+        raise typer.BadParameter(f"{output.name}: use one of {', '.join(WEIGHTS_SUFFIXES)}", param_hint="--output")
+    spec = WeightsSpec(
+        kind=kind.value, k=k, threshold=threshold, inverse=inverse, alpha=alpha,
+        bandwidth=bandwidth, kernel_fn=kernel_fn.value, by=by, tolerance=tolerance,
+        transform=transform.value, islands=islands.value, crs=crs,
+    )
+    try:
+        spec.validate()
+    except InputError as exc:
+        raise typer.BadParameter(str(exc)) from exc
+    with steps(3, quiet) as step:
+        step(f"reading {regions.name}")
+        frame = read_regions(regions, id_col, layer)
+        step(f"building {kind.value} weights for {len(frame)} regions")
+        built = build_weights(frame, spec)
+        step(f"writing {output.name}")
+        record = manifest(
+            "weights build", {"regions": regions}, {"id": id_col, "layer": layer, **spec.to_dict()}
+        )
+        sidecar = to_json({**record, "summary": built.summary})
+        write_weights(built.graph, output)
+        try:
+            write_text(sidecar_path(output), sidecar)
+        except BaseException:
+            output.unlink(missing_ok=True)  # no weights file without its sidecar
+            raise
+    s = built.summary
+    typer.echo(
+        f"wrote {output} ({s['n']} regions, {s['links']} links, {s['components']} component(s))", err=True
+    )
+
+
+def describe(
+    weights: Annotated[Path, typer.Argument(help="Weights file: .parquet, .gal or .gwt.")],
+    fmt: Annotated[SummaryFormat, typer.Option("--format", help="text or json.")] = SummaryFormat.text,
+    output: OutFileOption = None,
+) -> None:
+    """Describe a weights file: n, links, density, neighbour counts, islands, components, symmetry.
+
+    Example: rtsmig weights describe queen.gal --format json
+    """
+    summary = summarize(read_weights(weights))
+    text = to_json(summary) if fmt is SummaryFormat.json else render_summary_text(summary)
+    if output is None:
+        typer.echo(text, nl=not text.endswith("\n"))
+    else:
+        write_text(output, text)
+
+
+def weights_label(path: Path, transform: str) -> str:
+    """How a results table names the weights: kind from the sidecar, else the file name."""
+    names = {
+        "r": "row-standardised", "b": "binary", "v": "variance-stabilised",
+        "d": "doubly standardised", "o": "untransformed",
+    }
+    options = (read_json(sidecar_path(path)) or {}).get("options", {})
+    kind = options.get("kind")
+    if kind == "knn":
+        base = f"knn (k={options.get('k')})"
+    elif kind == "distance":
+        base = f"{'inverse ' if options.get('inverse') else ''}distance (< {options.get('threshold')})"
+    elif kind in ("queen", "rook"):
+        base = f"{kind} contiguity"
+    elif kind == "block":
+        base = f"block (by {options.get('by')})"
+    elif kind == "kernel":
+        base = f"{options.get('kernel_fn')} kernel"
+    else:
+        base = path.name
+    return f"{base}, {names[transform]}"

@@ -1,0 +1,166 @@
+r"""Pieces shared by the ML lag and ML error estimators.
+
+Both maximise a concentrated log-likelihood in one spatial parameter over the
+parameter space of a :class:`~rtsmig.models.logdet.LogDet` engine, and both
+take their standard errors from the analytic information matrix, which needs
+traces of :math:`W A^{-1}` with :math:`A = I - \theta W`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import scipy.linalg as la
+import scipy.sparse as sp
+from scipy import optimize, stats
+
+from rtsmig.errors import EstimationError
+from rtsmig.models.inference import gaussian_loglik
+from rtsmig.models.logdet import EIGEN_MAX_N, LogDet
+from rtsmig.models.results import TestResult
+from rtsmig.models.spec import FitSpec
+
+# Distance from a bound of the parameter space at which an optimum counts as on it.
+BOUND_TOL = 1e-6
+XATOL = 1e-10
+# Root tolerance of the polish on a central-difference score (engines without a derivative).
+NUMERICAL_XTOL = 1e-13
+# ML standard errors use a dense (I - theta W)^-1; a later release replaces it.
+ML_MAX_N = EIGEN_MAX_N
+
+
+def check_ml_options(spec: FitSpec, n: int) -> None:
+    """Refuse robust SEs, and ML above :data:`ML_MAX_N` regions (the dense inverse is too large)."""
+    if spec.robust:
+        raise EstimationError(
+            "robust standard errors are not available for ML estimation; "
+            "drop --robust or use --method gmm"
+        )
+    if n > ML_MAX_N:
+        raise EstimationError(
+            f"ML estimation above {ML_MAX_N:,} regions is not available yet ({n:,} regions); "
+            "use --method gmm"
+        )
+
+
+def maximise(
+    concentrated: Callable[[float], float],
+    logdet: LogDet,
+    score: Callable[[float], float] | None = None,
+    name: str = "rho",
+) -> float:
+    r"""Maximise a concentrated log-likelihood over the engine's parameter space.
+
+    Parameters
+    ----------
+    concentrated : :math:`\ell_c(\theta)` up to a constant.
+    logdet : provides ``bounds``.
+    score : :math:`\ell_c'(\theta)`, when cheap; otherwise a central difference
+        of ``concentrated`` stands in. The optimum is polished to the root of the
+        score with a bracketing root finder.
+    name : the parameter's name in error messages.
+
+    Raises
+    ------
+    EstimationError
+        If the optimum lies within :data:`BOUND_TOL` of a bound.
+
+    Notes
+    -----
+    Bounded Brent search (``xatol`` :data:`XATOL`); Brent's accuracy is limited
+    to about :math:`\sqrt{\epsilon}|\theta|`, hence the polish on the score,
+    :math:`\ell_c'(\hat\theta) = 0`: to machine precision with an analytic
+    score, to about :math:`10^{-11}` with the numerical one.
+    """
+    lo, hi = logdet.bounds
+    span = hi - lo
+    # Stay off the bounds themselves, where log|I - theta W| is -inf.
+    a, b = lo + 1e-9 * span, hi - 1e-9 * span
+    res = optimize.minimize_scalar(
+        lambda t: -concentrated(t), bounds=(a, b), method="bounded",
+        options={"xatol": XATOL, "maxiter": 1000},
+    )
+    if not res.success:
+        raise EstimationError(f"the search for {name} did not converge: {res.message}")
+    theta = float(res.x)
+    if theta - lo < BOUND_TOL or hi - theta < BOUND_TOL:
+        raise EstimationError(
+            f"{name} = {theta:.6g} is on its bound of the parameter space ({lo:.6g}, {hi:.6g}); "
+            "the model is not identified with these data: check the weights or use --method gmm"
+        )
+    if score is None:
+        score, xtol = _numerical_score(concentrated), NUMERICAL_XTOL
+    else:
+        xtol = 1e-15
+    return _polish(score, theta, a, b, xtol)
+
+
+def _numerical_score(concentrated: Callable[[float], float]) -> Callable[[float], float]:
+    r"""Central difference of the concentrated log-likelihood, step :math:`h = 10^{-6}`.
+
+    Notes
+    -----
+    .. math:: \ell_c'(\theta) \approx \frac{\ell_c(\theta+h) - \ell_c(\theta-h)}{2h}
+
+    Truncation (:math:`h^2\ell_c^{(3)}/6`) and rounding (:math:`\epsilon|\ell_c|/h`)
+    errors move its root by far less than Brent's tolerance.
+    """
+    h = 1e-6
+
+    def score(theta: float) -> float:
+        return (concentrated(theta + h) - concentrated(theta - h)) / (2.0 * h)
+
+    return score
+
+
+def _polish(score: Callable[[float], float], theta: float, a: float, b: float, xtol: float) -> float:
+    """Root of the score near ``theta``; keep ``theta`` if the score does not change sign."""
+    step = 1e-6 * max(1.0, abs(theta))
+    left, right = max(a, theta - step), min(b, theta + step)
+    s_left, s_right = score(left), score(right)
+    if not (np.isfinite(s_left) and np.isfinite(s_right)) or s_left * s_right > 0:
+        return theta
+    return float(optimize.brentq(score, left, right, xtol=xtol, rtol=4 * np.finfo(float).eps))
+
+
+def dense_traces(W: sp.sparray, theta: float) -> tuple[float, float, float, np.ndarray]:
+    r"""Traces of :math:`B = W A^{-1}`, :math:`A = I - \theta W`, from a dense inverse.
+
+    Returns
+    -------
+    :math:`tr(B)`, :math:`tr(B^2)`, :math:`tr(B'B)` and the dense :math:`A^{-1}`.
+
+    Notes
+    -----
+    Dense, so only for :data:`ML_MAX_N` regions or fewer.
+    """
+    n = W.shape[0]
+    a_inv = la.inv(np.eye(n) - theta * W.toarray())
+    B = np.asarray(W @ a_inv)  # sparse times dense: O(links * n), not O(n^3)
+    return float(np.trace(B)), float(np.sum(B * B.T)), float(np.sum(B * B)), a_inv
+
+
+def lr_test(y: np.ndarray, X: np.ndarray, loglik: float, term: str) -> TestResult:
+    r"""Likelihood-ratio test of the spatial parameter against OLS, on 1 df.
+
+    Notes
+    -----
+    .. math:: LR = 2(\ell_{spatial} - \ell_{OLS})
+    """
+    beta, *_ = la.lstsq(X, y)
+    resid = y - X @ beta
+    stat = 2.0 * (loglik - gaussian_loglik(float(resid @ resid), y.shape[0]))
+    return TestResult(f"LR test ({term})", stat, float(stats.chi2.sf(stat, 1)), 1.0, "chi2", f"{term} = 0")
+
+
+def ml_conventions(engine: str, model_param: str) -> dict[str, str]:
+    """The ``meta["conventions"]`` shared by the ML estimators."""
+    return {
+        "sigma2": "SSE/n (ML estimate, no degrees-of-freedom correction)",
+        "aic_bic": f"AIC = -2 loglik + 2p, BIC = -2 loglik + ln(n) p with p = k + 2 (the k betas, "
+        f"{model_param} and sigma2), as R spatialreg; spreg counts fewer, so its AIC is lower",
+        "se": "inverse of the analytic asymptotic information matrix (Anselin 1988), "
+        "as R spatialreg with method='eigen'; z statistics",
+        "loglik": f"full Gaussian log-likelihood with an exact log-determinant ({engine} engine)",
+    }

@@ -1,0 +1,94 @@
+"""The estimator registry and :func:`fit`, the one entry point of the models layer.
+
+Estimators are keyed by ``(model, method)``; each takes the spec, the dataset
+and an optional log-determinant engine name and returns a new
+:class:`~rtsmig.models.results.FitResult`. :func:`fit` runs the design checks
+first, so the estimators and their numerical kernels need none of their own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from rtsmig.errors import EstimationError
+from rtsmig.models.checks import check_dataset
+from rtsmig.models.gmm import fit_gm_error, fit_gmm_lag
+from rtsmig.models.logdet import LOGDET_ENGINES
+from rtsmig.models.ml_error import fit_ml_error
+from rtsmig.models.ml_lag import fit_ml_lag
+from rtsmig.models.ols import fit_ols
+from rtsmig.models.results import FitResult
+from rtsmig.models.spec import METHODS, MODELS, FitSpec
+
+if TYPE_CHECKING:  # runtime import would be circular: rtsmig.dataset imports models.spec
+    from rtsmig.dataset import Dataset
+
+Estimator = Callable[["FitSpec", "Dataset", "str | None"], "FitResult"]
+
+# OLS has one estimator whatever the method, hence the key ("ols", None).
+ESTIMATORS: dict[tuple[str, str | None], Estimator] = {
+    ("ols", None): fit_ols,
+    ("lag", "ml"): fit_ml_lag,
+    ("error", "ml"): fit_ml_error,
+    ("lag", "gmm"): fit_gmm_lag,
+    ("error", "gmm"): fit_gm_error,
+}
+
+
+def estimator_key(spec: FitSpec) -> tuple[str, str | None]:
+    """The registry key of a spec: ``(model, method)``, with no method for OLS."""
+    return (spec.model, None if spec.model == "ols" else spec.method)
+
+
+def check_spec(spec: FitSpec, engine: str | None) -> None:
+    """Reject models, methods, engines and confidence levels rtsmig does not know."""
+    if spec.model not in MODELS:
+        raise EstimationError(f"unknown model {spec.model!r}; use one of {', '.join(MODELS)}")
+    if spec.method not in METHODS:
+        raise EstimationError(f"unknown method {spec.method!r}; use one of {', '.join(METHODS)}")
+    if engine is not None and engine not in LOGDET_ENGINES:
+        raise EstimationError(
+            f"unknown log-determinant engine {engine!r}; use one of {', '.join(LOGDET_ENGINES)}"
+        )
+    if not 0.0 < spec.ci_level < 1.0:
+        raise EstimationError(f"ci_level must lie between 0 and 1, not {spec.ci_level}")
+
+
+def fit(spec: FitSpec, data: Dataset, *, engine: str | None = None) -> FitResult:
+    """Fit the model ``spec`` describes to ``data`` and return a new result.
+
+    Parameters
+    ----------
+    spec : what to fit (model, method, robust SEs, confidence level).
+    data : y, X (intercept first) and, for spatial models, a transformed W.
+    engine : log-determinant engine of the ML estimators, ``"eigen"`` or
+        ``"lu"``; by default eigen up to 4,000 regions. Ignored by OLS and GMM.
+
+    Returns
+    -------
+    FitResult
+
+    Raises
+    ------
+    EstimationError
+        A constant or collinear regressor, a reserved name, a spatial model
+        without W, no convergence, a parameter on its bound.
+    InputError, WeightsError
+        Non-finite values; a W that does not match the data.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from rtsmig.dataset import Dataset
+    >>> from rtsmig.models import FitSpec, fit
+    >>> x = np.arange(6.0)
+    >>> data = Dataset(tuple("abcdef"), 2 + 3 * x + np.array([0.1, -0.1] * 3),
+    ...                np.column_stack([np.ones(6), x]), "y", ("(Intercept)", "x"))
+    >>> result = fit(FitSpec(model="ols", y="y", x=("x",)), data)
+    >>> print(f"{result.coef['x']:.4f}")
+    2.9829
+    """
+    check_spec(spec, engine)
+    check_dataset(spec, data)
+    return ESTIMATORS[estimator_key(spec)](spec, data, engine)

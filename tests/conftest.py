@@ -1,0 +1,49 @@
+"""Shared test options and fixtures.
+
+``pytest --update-golden`` rewrites the files under ``tests/golden/`` from the
+current output instead of comparing against them (the pattern of sqlite-utils'
+tests/conftest.py). Read every rewritten file before committing it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+GOLDEN = Path(__file__).parent / "golden"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--update-golden",
+        action="store_true",
+        default=False,
+        help="rewrite tests/golden/* from the current output instead of comparing",
+    )
+
+
+@pytest.fixture
+def golden(request: pytest.FixtureRequest) -> Callable[[str, str], None]:
+    """``golden(name, text)``: assert ``text`` equals ``tests/golden/<name>`` byte for byte.
+
+    With ``--update-golden`` the file is (re)written instead. Files are read and
+    written as UTF-8 bytes so that line ends are compared exactly, too.
+    """
+    update = request.config.getoption("--update-golden")
+
+    def check(name: str, text: str) -> None:
+        path = GOLDEN / name
+        if update:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(text.encode("utf-8"))
+            return
+        if not path.exists():
+            pytest.fail(f"{path} is missing; create it with `pytest --update-golden` and review it")
+        assert text == path.read_bytes().decode("utf-8"), (
+            f"output differs from {path}; if the change is intended, run "
+            "`pytest --update-golden` and review the diff"
+        )
+
+    return check
