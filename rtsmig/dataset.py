@@ -41,8 +41,7 @@ class Dataset:
 def _numeric_column(frame: pd.DataFrame, column: str, source: str) -> np.ndarray:
     """One column as float64, or an InputError naming the first offending rows."""
     if column not in frame.columns:
-        columns = ", ".join(map(str, frame.columns[:12]))
-        raise InputError(f"{source}: no column {column!r} (columns: {columns}); check --y/--x")
+        raise InputError(f"{source}: no column {column!r} (columns: {first_few(frame.columns, 12)}); check --y/--x")
     values = frame[column]
     if pd.api.types.is_bool_dtype(values):
         values = values.astype(float)

@@ -35,7 +35,7 @@ def ids_as_strings(values: pd.Series) -> pd.Series:
 def index_by_id(frame: pd.DataFrame, id_col: str, source: Path) -> pd.DataFrame:
     """Index ``frame`` by its ``id_col`` as strings, rejecting missing or duplicate ids."""
     if id_col not in frame.columns:
-        columns = ", ".join(map(str, frame.columns[:12]))
+        columns = first_few([c for c in frame.columns if c != "geometry"], 12)
         raise InputError(f"{source}: no id column {id_col!r} (columns: {columns}); pass --id with one of them")
     ids = ids_as_strings(frame[id_col])
     if ids.isna().any():

@@ -10,7 +10,7 @@ import typer
 
 from rtsmig.cli.options import IdOption, LayerOption, OutFileOption, QuietOption
 from rtsmig.cli.progress import steps
-from rtsmig.errors import InputError
+from rtsmig.errors import InputError, RtsmigError
 from rtsmig.io.atomic import write_text
 from rtsmig.io.manifest import manifest, read_json, to_json
 from rtsmig.io.regions import read_regions
@@ -111,7 +111,10 @@ def build(
         step(f"reading {regions.name}")
         frame = read_regions(regions, id_col, layer)
         step(f"building {kind.value} weights for {len(frame)} regions")
-        built = build_weights(frame, spec)
+        try:
+            built = build_weights(frame, spec)
+        except RtsmigError as exc:  # the pure builder cannot know which file the regions came from
+            raise type(exc)(f"{regions}: {exc}") from exc
         step(f"writing {output.name}")
         record = manifest(
             "weights build", {"regions": regions}, {"id": id_col, "layer": layer, **spec.to_dict()}
