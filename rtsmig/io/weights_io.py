@@ -198,3 +198,19 @@ def _assemble(ids: list[str], heads, tails: list[str], weights, path: Path) -> G
     if len(np.unique(pairs)) != len(pairs):
         raise InputError(f"{path}: some links are listed twice; each pair of regions may appear once")
     return from_positions(ids, heads, tail_pos, weights)
+
+
+def sidecar_path(path: str | os.PathLike) -> Path:
+    """The summary file beside a weights file: ``OUT`` + ``.json``."""
+    path = Path(path)
+    return path.with_name(path.name + ".json")
+
+
+def write_weights_with_sidecar(graph: Graph, path: str | os.PathLike, sidecar: str) -> None:
+    """Write a weights file and its ``OUT.json`` sidecar: both appear, or neither."""
+    write_weights(graph, path)
+    try:
+        write_text(sidecar_path(path), sidecar)
+    except BaseException:
+        Path(path).unlink(missing_ok=True)  # no weights file without its sidecar
+        raise

@@ -10,7 +10,7 @@ Nothing here reads or writes files or prints.
 from __future__ import annotations
 
 from rtsmig.tables.compare import Comparison, Row, Stars, compare
-from rtsmig.tables.formats import FORMATS, render
+from rtsmig.tables.formats import DEFAULT_STARS, FORMATS, render
 from rtsmig.tables.single import result_files
 
-__all__ = ["FORMATS", "Comparison", "Row", "Stars", "compare", "render", "result_files"]
+__all__ = ["DEFAULT_STARS", "FORMATS", "Comparison", "Row", "Stars", "compare", "render", "result_files"]

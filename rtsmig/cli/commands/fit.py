@@ -8,18 +8,11 @@ from typing import Annotated
 
 import typer
 
-from rtsmig.cli.commands.weights import Transform, weights_label
+from rtsmig.cli.commands.weights import Transform
 from rtsmig.cli.options import IdOption, LayerOption, QuietOption, split_columns
 from rtsmig.cli.progress import steps
-from rtsmig.dataset import build_dataset
-from rtsmig.io.atomic import write_folder
-from rtsmig.io.manifest import manifest, to_json
-from rtsmig.io.regions import read_table
-from rtsmig.io.weights_io import read_weights
-from rtsmig.models import fit as fit_model
 from rtsmig.models.spec import DEFAULT_X, DEFAULT_Y, FitSpec
-from rtsmig.tables import result_files
-from rtsmig.weights.matrix import aligned_matrix
+from rtsmig.pipeline.steps import fit_folder
 
 
 class Model(str, Enum):
@@ -67,22 +60,5 @@ def fit(
     if model is not Model.ols and weights is None:
         raise typer.BadParameter(f"--model {model.value} needs --weights", param_hint="--weights")
     with steps(4, quiet) as step:
-        step(f"reading {data.name}")
-        frame = read_table(data, id_col, layer)
-        W, label = None, ""
-        if weights is not None:
-            step(f"aligning {weights.name}")
-            graph = read_weights(weights)
-            if transform is not Transform.o:
-                graph = graph.transform(transform.value)
-            W = aligned_matrix(graph, list(frame.index))
-            label = weights_label(weights, transform.value)
-        dataset = build_dataset(frame, spec.y, spec.x, source=str(data), W=W, weights_label=label)
-        step(f"fitting {spec.label} on {dataset.n} regions")
-        result = fit_model(spec, dataset)
-        step(f"writing {output}")
-        inputs = {"data": data} | ({"weights": weights} if weights is not None else {})
-        options = {"id": id_col, "layer": layer, "transform": transform.value, **spec.to_dict()}
-        files = result_files(result) | {"manifest.json": to_json(manifest("fit", inputs, options))}
-        write_folder(output, files)
-    typer.echo(f"wrote {output}/ ({', '.join(sorted(files))})", err=True)
+        files = fit_folder(data, output, id_col, spec, weights, transform.value, layer, step)
+    typer.echo(f"wrote {output}/ ({', '.join(files)})", err=True)

@@ -10,8 +10,8 @@ import typer
 
 from rtsmig.cli.options import OutFileOption
 from rtsmig.io.atomic import write_text
-from rtsmig.io.results_io import read_result
-from rtsmig.tables import Stars, render
+from rtsmig.pipeline.steps import table_text
+from rtsmig.tables import Stars
 
 
 class TableFormat(str, Enum):
@@ -42,7 +42,7 @@ def table(
         thresholds = Stars.parse(stars)
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--stars") from exc
-    text = render([read_result(p) for p in results], fmt.value, stars=thresholds, digits=digits)
+    text = table_text(results, fmt.value, stars=thresholds, digits=digits)
     if output is None:
         typer.echo(text, nl=not text.endswith("\n"))
     else:

@@ -10,12 +10,11 @@ import typer
 
 from rtsmig.cli.options import IdOption, LayerOption, OutFileOption, QuietOption
 from rtsmig.cli.progress import steps
-from rtsmig.errors import InputError, RtsmigError
+from rtsmig.errors import InputError
 from rtsmig.io.atomic import write_text
-from rtsmig.io.manifest import manifest, read_json, to_json
-from rtsmig.io.regions import read_regions
-from rtsmig.io.weights_io import read_weights, write_weights
-from rtsmig.weights.build import build_weights
+from rtsmig.io.manifest import to_json
+from rtsmig.io.weights_io import read_weights
+from rtsmig.pipeline.steps import weights_file
 from rtsmig.weights.spec import WeightsSpec
 from rtsmig.weights.summary import render_summary_text, summarize
 
@@ -56,11 +55,6 @@ class KernelFn(str, Enum):
 class SummaryFormat(str, Enum):
     text = "text"
     json = "json"
-
-
-def sidecar_path(out: Path) -> Path:
-    """The summary file written beside a weights file: ``OUT`` + ``.json``."""
-    return out.with_name(out.name + ".json")
 
 
 def build(
@@ -108,25 +102,7 @@ def build(
     except InputError as exc:
         raise typer.BadParameter(str(exc)) from exc
     with steps(3, quiet) as step:
-        step(f"reading {regions.name}")
-        frame = read_regions(regions, id_col, layer)
-        step(f"building {kind.value} weights for {len(frame)} regions")
-        try:
-            built = build_weights(frame, spec)
-        except RtsmigError as exc:  # the pure builder cannot know which file the regions came from
-            raise type(exc)(f"{regions}: {exc}") from exc
-        step(f"writing {output.name}")
-        record = manifest(
-            "weights build", {"regions": regions}, {"id": id_col, "layer": layer, **spec.to_dict()}
-        )
-        sidecar = to_json({**record, "summary": built.summary})
-        write_weights(built.graph, output)
-        try:
-            write_text(sidecar_path(output), sidecar)
-        except BaseException:
-            output.unlink(missing_ok=True)  # no weights file without its sidecar
-            raise
-    s = built.summary
+        s = weights_file(regions, output, id_col, spec, layer, step)
     typer.echo(
         f"wrote {output} ({s['n']} regions, {s['links']} links, {s['components']} component(s))", err=True
     )
@@ -147,26 +123,3 @@ def describe(
         typer.echo(text, nl=not text.endswith("\n"))
     else:
         write_text(output, text)
-
-
-def weights_label(path: Path, transform: str) -> str:
-    """How a results table names the weights: kind from the sidecar, else the file name."""
-    names = {
-        "r": "row-standardised", "b": "binary", "v": "variance-stabilised",
-        "d": "doubly standardised", "o": "untransformed",
-    }
-    options = (read_json(sidecar_path(path)) or {}).get("options", {})
-    kind = options.get("kind")
-    if kind == "knn":
-        base = f"knn (k={options.get('k')})"
-    elif kind == "distance":
-        base = f"{'inverse ' if options.get('inverse') else ''}distance (< {options.get('threshold')})"
-    elif kind in ("queen", "rook"):
-        base = f"{kind} contiguity"
-    elif kind == "block":
-        base = f"block (by {options.get('by')})"
-    elif kind == "kernel":
-        base = f"{options.get('kernel_fn')} kernel"
-    else:
-        base = path.name
-    return f"{base}, {names[transform]}"

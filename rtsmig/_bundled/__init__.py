@@ -1,0 +1,1 @@
+"""Data shipped inside the wheel (mapped from the top-level shapefiles/ and examples/)."""

@@ -1,0 +1,114 @@
+"""The steps every command and run file is made of: weights file, fit folder, table.
+
+Each reads its inputs, computes, and writes its outputs atomically with their
+provenance. ``step`` is an optional progress callback, called as each stage
+starts; these functions never print.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from rtsmig.dataset import build_dataset
+from rtsmig.errors import RtsmigError
+from rtsmig.io.atomic import write_folder, write_text
+from rtsmig.io.manifest import manifest, read_json, to_json
+from rtsmig.io.regions import read_regions, read_table
+from rtsmig.io.results_io import read_result
+from rtsmig.io.weights_io import read_weights, sidecar_path, write_weights_with_sidecar
+from rtsmig.models import fit
+from rtsmig.models.spec import FitSpec
+from rtsmig.tables import DEFAULT_STARS, Stars, render, result_files
+from rtsmig.weights.build import build_weights
+from rtsmig.weights.matrix import aligned_matrix
+from rtsmig.weights.spec import WeightsSpec
+
+Step = Callable[[str], None]
+TRANSFORM_NAMES = {
+    "r": "row-standardised", "b": "binary", "v": "variance-stabilised",
+    "d": "doubly standardised", "o": "untransformed",
+}
+
+
+def _quiet(_: str) -> None:
+    """The default progress callback: report nothing."""
+
+
+def weights_file(
+    regions: Path, output: Path, id_col: str, spec: WeightsSpec, layer: str | None = None, step: Step = _quiet
+) -> dict:
+    """Build weights from a polygon layer; write ``output`` and ``output.json``; return the summary."""
+    step(f"reading {regions.name}")
+    frame = read_regions(regions, id_col, layer)
+    step(f"building {spec.kind} weights for {len(frame)} regions")
+    try:
+        built = build_weights(frame, spec)
+    except RtsmigError as exc:  # the pure builder cannot know which file the regions came from
+        raise type(exc)(f"{regions}: {exc}") from exc
+    step(f"writing {output.name}")
+    options = {"id": id_col, "layer": layer, **spec.to_dict()}
+    record = manifest("weights build", {"regions": regions}, options)
+    write_weights_with_sidecar(built.graph, output, to_json({**record, "summary": built.summary}))
+    return built.summary
+
+
+def weights_label(path: Path, transform: str) -> str:
+    """How a results table names the weights: kind from the sidecar, else the file name."""
+    options = (read_json(sidecar_path(path)) or {}).get("options", {})
+    kind = options.get("kind")
+    if kind == "knn":
+        base = f"knn (k={options.get('k')})"
+    elif kind == "distance":
+        base = f"{'inverse ' if options.get('inverse') else ''}distance (< {options.get('threshold')})"
+    elif kind in ("queen", "rook"):
+        base = f"{kind} contiguity"
+    elif kind == "block":
+        base = f"block (by {options.get('by')})"
+    elif kind == "kernel":
+        base = f"{options.get('kernel_fn')} kernel"
+    else:
+        base = path.name
+    return f"{base}, {TRANSFORM_NAMES[transform]}"
+
+
+def fit_folder(
+    data: Path,
+    output: Path,
+    id_col: str,
+    spec: FitSpec,
+    weights: Path | None = None,
+    transform: str = "r",
+    layer: str | None = None,
+    step: Step = _quiet,
+) -> list[str]:
+    """Fit one model and write its results folder atomically; return the file names."""
+    step(f"reading {data.name}")
+    frame = read_table(data, id_col, layer)
+    W, label = None, ""
+    if weights is not None:
+        step(f"aligning {weights.name}")
+        graph = read_weights(weights)
+        if transform != "o":
+            graph = graph.transform(transform)
+        W = aligned_matrix(graph, list(frame.index))
+        label = weights_label(weights, transform)
+    dataset = build_dataset(frame, spec.y, spec.x, source=str(data), W=W, weights_label=label)
+    step(f"fitting {spec.label} on {dataset.n} regions")
+    result = fit(spec, dataset)
+    step(f"writing {output}")
+    inputs = {"data": data} | ({"weights": weights} if weights is not None else {})
+    options = {"id": id_col, "layer": layer, "transform": transform, **spec.to_dict()}
+    files = result_files(result) | {"manifest.json": to_json(manifest("fit", inputs, options))}
+    write_folder(output, files)
+    return sorted(files)
+
+
+def table_text(results: Sequence[Path], fmt: str, stars: Stars = DEFAULT_STARS, digits: int = 3) -> str:
+    """The comparison table of fitted results folders, rendered as ``fmt``."""
+    return render([read_result(p) for p in results], fmt, stars=stars, digits=digits)
+
+
+def table_file(results: Sequence[Path], output: Path, fmt: str, **options) -> None:
+    """Write the comparison table of ``results`` to ``output`` atomically."""
+    write_text(output, table_text(results, fmt, **options))
