@@ -28,7 +28,9 @@ def test_python_dash_m_runs_the_same_app():
     assert done.stdout.strip() == f"rtsmig {__version__}"
 
 
-@pytest.mark.parametrize("command", [["weights", "build"], ["weights", "describe"], ["fit"], ["table"]])
+@pytest.mark.parametrize(
+    "command", [["weights", "build"], ["weights", "describe"], ["fit"], ["table"], ["simulate"]]
+)
 def test_every_command_has_help_with_an_example(command):
     result = run(*command, "--help")
     assert result.exit_code == 0

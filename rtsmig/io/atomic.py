@@ -109,3 +109,13 @@ def sha256_file(path: str | os.PathLike) -> str:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+def ensure_folder(path: str | os.PathLike) -> Path:
+    """Create ``path`` (and its parents) if missing; an OutputError if that is impossible."""
+    path = Path(path)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"{path}: cannot create this folder ({exc.strerror}); choose another output path") from exc
+    return path
