@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from geopandas import GeoDataFrame
+
 from rtsmig.dataset import build_dataset
 from rtsmig.errors import RtsmigError
 from rtsmig.io.atomic import write_folder, write_text
@@ -20,7 +22,7 @@ from rtsmig.io.weights_io import read_weights, sidecar_path, write_weights_with_
 from rtsmig.models import fit
 from rtsmig.models.spec import FitSpec
 from rtsmig.tables import DEFAULT_STARS, Stars, render, result_files
-from rtsmig.weights.build import build_weights
+from rtsmig.weights.build import BuiltWeights, build_weights
 from rtsmig.weights.matrix import aligned_matrix
 from rtsmig.weights.spec import WeightsSpec
 
@@ -35,17 +37,24 @@ def _quiet(_: str) -> None:
     """The default progress callback: report nothing."""
 
 
-def weights_file(
-    regions: Path, output: Path, id_col: str, spec: WeightsSpec, layer: str | None = None, step: Step = _quiet
-) -> dict:
-    """Build weights from a polygon layer; write ``output`` and ``output.json``; return the summary."""
+def regions_and_weights(
+    regions: Path, id_col: str, spec: WeightsSpec, layer: str | None = None, step: Step = _quiet
+) -> tuple[GeoDataFrame, BuiltWeights]:
+    """Read a polygon layer and build its weights; errors name the regions file."""
     step(f"reading {regions.name}")
     frame = read_regions(regions, id_col, layer)
     step(f"building {spec.kind} weights for {len(frame)} regions")
     try:
-        built = build_weights(frame, spec)
+        return frame, build_weights(frame, spec)
     except RtsmigError as exc:  # the pure builder cannot know which file the regions came from
         raise type(exc)(f"{regions}: {exc}") from exc
+
+
+def weights_file(
+    regions: Path, output: Path, id_col: str, spec: WeightsSpec, layer: str | None = None, step: Step = _quiet
+) -> dict:
+    """Build weights from a polygon layer; write ``output`` and ``output.json``; return the summary."""
+    _, built = regions_and_weights(regions, id_col, spec, layer, step)
     step(f"writing {output.name}")
     options = {"id": id_col, "layer": layer, **spec.to_dict()}
     record = manifest("weights build", {"regions": regions}, options)

@@ -11,13 +11,12 @@ import typer
 from rtsmig.cli.commands.weights import Islands
 from rtsmig.cli.options import IdOption, LayerOption, QuietOption
 from rtsmig.cli.progress import steps
-from rtsmig.errors import InputError, RtsmigError
+from rtsmig.errors import InputError
 from rtsmig.io.atomic import write_text
 from rtsmig.io.manifest import manifest, to_json
-from rtsmig.io.regions import read_regions
+from rtsmig.pipeline.steps import regions_and_weights
 from rtsmig.simulate import CHANNELS, DIMENSIONS, SimulationSpec, simulate_design
 from rtsmig.simulate.spec import DEFAULT_BETAS, DEFAULT_LAMBDA, DEFAULT_RHO, DEFAULT_THETA
-from rtsmig.weights.build import build_weights
 from rtsmig.weights.matrix import aligned_matrix
 from rtsmig.weights.spec import WeightsSpec
 
@@ -111,13 +110,7 @@ def simulate(
                  intercept=intercept, sigma=sigma, phi=phi, channel_sigma=channel_sigma, items=items)
     wspec = _weights_spec(weights_kind.value, k, tolerance, islands.value)
     with steps(3, quiet) as step:
-        step(f"reading {regions.name}")
-        frame = read_regions(regions, id_col, layer)
-        step(f"building {weights_kind.value} weights for {len(frame)} regions")
-        try:
-            built = build_weights(frame, wspec)
-        except RtsmigError as exc:  # the pure builder cannot know which file the regions came from
-            raise type(exc)(f"{regions}: {exc}") from exc
+        frame, built = regions_and_weights(regions, id_col, wspec, layer, step)
         kept = set(map(str, built.graph.unique_ids))
         ids = [i for i in frame.index if i in kept]  # the regions' order, less dropped islands
         data = simulate_design(aligned_matrix(built.graph, ids), spec, ids)
