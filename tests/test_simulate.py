@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 from rtsmig.cli.app import _new_app, reporting_errors
 from rtsmig.cli.commands import simulate as simulate_cmd
 from rtsmig.dataset import build_dataset
+from rtsmig.io import atomic
 from rtsmig.models import FitSpec, fit
 from rtsmig.simulate import CHANNELS, DIMENSIONS, SimulationSpec, item_columns, simulate_design
 from rtsmig.weights import WeightsSpec, aligned_matrix, build_weights
@@ -149,7 +150,9 @@ def test_failed_truth_write_leaves_no_data(tmp_path, monkeypatch):
             raise OSError("disk full")
         path.write_text(text)
 
+    # The data file is written through simulate's own import, the truth file inside io.atomic.
     monkeypatch.setattr(simulate_cmd, "write_text", failing_write)
+    monkeypatch.setattr(atomic, "write_text", failing_write)
     with pytest.raises(OSError):
         simulate_cmd.simulate(
             COLUMBUS_SHP, tmp_path / "x.csv", "POLYID", simulate_cmd.SimModel.lag, 1, quiet=True

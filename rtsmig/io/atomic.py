@@ -12,7 +12,7 @@ import hashlib
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from rtsmig.errors import OutputError
@@ -119,3 +119,16 @@ def ensure_folder(path: str | os.PathLike) -> Path:
     except OSError as exc:
         raise OutputError(f"{path}: cannot create this folder ({exc.strerror}); choose another output path") from exc
     return path
+
+
+def write_with_companion(
+    path: str | os.PathLike, write_main: Callable[[Path], None], companion: str | os.PathLike, text: str
+) -> None:
+    """Write ``path`` with ``write_main``, then the text file ``companion``: both appear, or neither."""
+    path = Path(path)
+    write_main(path)
+    try:
+        write_text(companion, text)
+    except BaseException:
+        path.unlink(missing_ok=True)  # no main file without its companion
+        raise

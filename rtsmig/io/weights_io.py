@@ -25,7 +25,7 @@ import pandas as pd
 from libpysal.graph import Graph, read_parquet
 
 from rtsmig.errors import InputError, OutputError, first_few
-from rtsmig.io.atomic import atomic_path, write_text
+from rtsmig.io.atomic import atomic_path, write_text, write_with_companion
 from rtsmig.weights._graph import edge_positions, from_positions, id_array
 
 WEIGHTS_SUFFIXES = (".parquet", ".gal", ".gwt")
@@ -208,9 +208,4 @@ def sidecar_path(path: str | os.PathLike) -> Path:
 
 def write_weights_with_sidecar(graph: Graph, path: str | os.PathLike, sidecar: str) -> None:
     """Write a weights file and its ``OUT.json`` sidecar: both appear, or neither."""
-    write_weights(graph, path)
-    try:
-        write_text(sidecar_path(path), sidecar)
-    except BaseException:
-        Path(path).unlink(missing_ok=True)  # no weights file without its sidecar
-        raise
+    write_with_companion(path, lambda p: write_weights(graph, p), sidecar_path(path), sidecar)

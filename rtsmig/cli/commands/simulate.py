@@ -12,7 +12,7 @@ from rtsmig.cli.commands.weights import Islands
 from rtsmig.cli.options import IdOption, LayerOption, QuietOption
 from rtsmig.cli.progress import steps
 from rtsmig.errors import InputError
-from rtsmig.io.atomic import write_text
+from rtsmig.io.atomic import write_text, write_with_companion
 from rtsmig.io.manifest import manifest, to_json
 from rtsmig.pipeline.steps import regions_and_weights
 from rtsmig.simulate import CHANNELS, DIMENSIONS, SimulationSpec, simulate_design
@@ -122,7 +122,7 @@ def simulate(
             "n": len(ids),
             "weights": {**wspec.to_dict(), "summary": built.summary},
         }
-        _write_pair(output, _csv_text(data, id_col), to_json(truth))
+        write_with_companion(output, lambda p: write_text(p, _csv_text(data, id_col)), truth_path(output), to_json(truth))
     typer.echo(f"wrote {output} and {truth_path(output).name} ({len(ids)} regions, {model.value})", err=True)
 
 
@@ -182,12 +182,3 @@ def _csv_text(data, id_col: str) -> str:
     # %.10g: fixed, platform-independent digits so that a seed always gives the same bytes.
     return data.to_csv(index=True, index_label=id_col, float_format="%.10g", lineterminator="\n")
 
-
-def _write_pair(output: Path, csv_text: str, truth_text: str) -> None:
-    """Write the data and its truth file: both, or neither."""
-    write_text(output, csv_text)
-    try:
-        write_text(truth_path(output), truth_text)
-    except BaseException:
-        output.unlink(missing_ok=True)  # no data without its truth
-        raise
