@@ -73,8 +73,12 @@ def lag() -> FitResult:
         TestResult("LR test (rho)", 9.40653360402996, 0.00216213597356592, 1.0, "chi2", "rho = 0"),
     )
     impacts = (
-        Impact("INC", -1.10089545519149, -0.717683343615925, -1.81857879880741),
-        Impact("HOVAL", -0.279583205412927, -0.182262728702705, -0.461845934115632),
+        Impact("INC", "direct", -1.10089545519149),
+        Impact("INC", "indirect", -0.717683343615925),
+        Impact("INC", "total", -1.81857879880741),
+        Impact("HOVAL", "direct", -0.279583205412927),
+        Impact("HOVAL", "indirect", -0.182262728702705),
+        Impact("HOVAL", "total", -0.461845934115632),
     )
     meta = {
         "coef_test": "z",

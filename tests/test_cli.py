@@ -96,8 +96,8 @@ def test_fit_lag_writes_every_file_and_matches_r(tmp_path, queen_gal):
     coefs = pd.read_csv(out / "coefficients.csv").set_index("term")
     assert coefs.loc["rho", "estimate"] == pytest.approx(R["lag_ml"]["rho"], rel=1e-4)
     assert coefs.loc["INC", "std_error"] == pytest.approx(R["lag_ml"]["se"]["INC"], rel=1e-4)
-    impacts = pd.read_csv(out / "impacts.csv").set_index("variable")
-    assert impacts.loc["INC", "indirect"] == pytest.approx(R["lag_ml"]["impacts"]["INC"]["indirect"], rel=1e-4)
+    impacts = pd.read_csv(out / "impacts.csv").set_index(["variable", "effect"])
+    assert impacts.loc[("INC", "indirect"), "estimate"] == pytest.approx(R["lag_ml"]["impacts"]["INC"]["indirect"], rel=1e-4)
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["inputs"]["weights"]["file"] == "queen.gal"
     assert manifest["options"]["model"] == "lag"

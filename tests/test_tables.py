@@ -300,7 +300,9 @@ def test_result_json_round_trip(make):
     result = make()
     text = result_files(result)["result.json"]
     back = FitResult.from_dict(json.loads(text))
-    assert back == result
+    # to_dict, not ==: impacts without inference hold NaN, and NaN != NaN.
+    assert back.to_dict() == result.to_dict()
+    assert [i.estimate for i in back.impacts] == [i.estimate for i in result.impacts]
     assert result_files(back)["result.json"] == text
     assert text == json.dumps(result.to_dict(), sort_keys=True, indent=2) + "\n"
 

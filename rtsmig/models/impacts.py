@@ -7,7 +7,7 @@ import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
 from rtsmig.models.logdet import EIGEN_MAX_N, EigenLogDet
-from rtsmig.models.results import Impact
+from rtsmig.models.results import IMPACT_EFFECTS, Impact
 
 # Monte Carlo trace settings used above EIGEN_MAX_N regions: fixed seed, so the
 # same inputs give the same bytes.
@@ -100,7 +100,8 @@ def lag_impacts(
         )
     total_m = total_multiplier(W, rho)
     impacts = tuple(
-        Impact(name, float(b * direct_m), float(b * (total_m - direct_m)), float(b * total_m))
+        Impact(name, effect, float(b * m))
         for name, b in zip(names, beta)
+        for effect, m in zip(IMPACT_EFFECTS, (direct_m, total_m - direct_m, total_m))
     )
     return impacts, method

@@ -12,6 +12,8 @@ import pandas as pd
 
 from rtsmig.models.spec import FitSpec
 
+IMPACT_EFFECTS = ("direct", "indirect", "total")
+IMPACT_COLUMNS = ("variable", "effect", "estimate", "std_error", "statistic", "p_value", "ci_low", "ci_high")
 COEF_COLUMNS = ("term", "estimate", "std_error", "statistic", "p_value", "ci_low", "ci_high")
 # Order in which fit statistics are rendered; keys a model lacks are left out.
 FIT_KEYS = ("n", "k", "loglik", "aic", "bic", "r2", "adj_r2", "pseudo_r2", "sigma2")
@@ -51,12 +53,19 @@ class TestResult:
 
 @dataclass(frozen=True)
 class Impact:
-    """Direct, indirect (spillover) and total effect of one regressor."""
+    """One effect (direct, indirect = spillover, or total) of one regressor, in long form.
+
+    Inference fields are NaN when the fit computed point impacts only.
+    """
 
     variable: str
-    direct: float
-    indirect: float
-    total: float
+    effect: str
+    estimate: float
+    std_error: float = math.nan
+    statistic: float = math.nan
+    p_value: float = math.nan
+    ci_low: float = math.nan
+    ci_high: float = math.nan
 
 
 def _clean(value: Any) -> Any:
@@ -113,6 +122,10 @@ class FitResult:
     def se(self) -> pd.Series:
         return self.tidy().set_index("term")["std_error"]
 
+    def impact(self, variable: str, effect: str) -> Impact | None:
+        """The impact row of ``variable`` and ``effect`` (direct|indirect|total), if any."""
+        return next((i for i in self.impacts if i.variable == variable and i.effect == effect), None)
+
     def to_dict(self) -> dict:
         """A JSON-safe dict; :meth:`from_dict` inverts it exactly."""
         return _clean(
@@ -142,7 +155,7 @@ class FitResult:
             for t in d.get("diagnostics", [])
         )
         impacts = tuple(
-            Impact(i["variable"], _num(i["direct"]), _num(i["indirect"]), _num(i["total"]))
+            Impact(i["variable"], i["effect"], *(_num(i[k]) for k in IMPACT_COLUMNS[2:]))
             for i in d.get("impacts", [])
         )
         return cls(

@@ -16,12 +16,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import astuple
 from typing import Any
 
-from rtsmig.models.results import COEF_COLUMNS, FIT_KEYS, FitResult
+from rtsmig.models.results import COEF_COLUMNS, FIT_KEYS, IMPACT_COLUMNS, FitResult
 from rtsmig.tables.compare import fixed
 from rtsmig.tables.formats import escape_markdown, markdown_table
 
 DIAGNOSTIC_COLUMNS = ("name", "value", "statistic", "df", "p_value", "distribution", "null")
-IMPACT_COLUMNS = ("variable", "direct", "indirect", "total")
 # Fit statistics that count things and are written as integers when whole.
 _COUNTS = {"n", "k"}
 # summary.md shows 4 decimals; smaller p-values are printed as "<0.0001".
@@ -100,7 +99,8 @@ def diagnostics_csv(result: FitResult) -> str:
 
 
 def impacts_csv(result: FitResult) -> str:
-    rows = [[i.variable, full(i.direct), full(i.indirect), full(i.total)] for i in result.impacts]
+    """Long form: one row per variable and effect, inference columns empty when not computed."""
+    rows = [[i.variable, i.effect, *(full(getattr(i, c)) for c in IMPACT_COLUMNS[2:])] for i in result.impacts]
     return _csv(IMPACT_COLUMNS, rows)
 
 
@@ -175,11 +175,11 @@ def _diagnostics_section(result: FitResult) -> str:
 
 def _impacts_section(result: FitResult) -> str:
     rows = [
-        [escape_markdown(i.variable), _num(i.direct), _num(i.indirect), _num(i.total)]
+        [escape_markdown(i.variable), i.effect, _num(i.estimate), _num(i.std_error), _num(i.p_value)]
         for i in result.impacts
     ]
-    header = ["Variable", "Direct", "Indirect", "Total"]
-    return "## Impacts\n\n" + markdown_table(header, rows, "lrrr")
+    header = ["Variable", "Effect", "Estimate", "Std. error", "p"]
+    return "## Impacts\n\n" + markdown_table(header, rows, "llrrr")
 
 
 def _conventions_section(conventions: Any) -> str:
