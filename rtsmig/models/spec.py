@@ -4,8 +4,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-MODELS = ("ols", "lag", "error")
+MODELS = ("ols", "lag", "error", "sac", "durbin", "durbin-error", "slx", "gns")
 METHODS = ("ml", "gmm")
+# The spatial parameters each model estimates, in the order they close the coefficient table.
+MODEL_TERMS = {
+    "ols": (), "slx": (), "lag": ("rho",), "durbin": ("rho",), "error": ("lambda",),
+    "durbin-error": ("lambda",), "sac": ("rho", "lambda"), "gns": ("rho", "lambda"),
+}
+# Models with spatially lagged regressors WX.
+WX_MODELS = ("durbin", "durbin-error", "slx", "gns")
+# Prefix of a spatially lagged regressor's term, as spreg names them: W_INC.
+WX_PREFIX = "W_"
+IMPACTS_SE = ("simulate", "delta", "none")
 DEFAULT_Y = "migration"
 DEFAULT_X = ("position", "method", "sustainability", "flexibility")
 INTERCEPT = "(Intercept)"
@@ -28,8 +38,15 @@ class FitSpec:
         the error model.
     y, x : outcome column and regressor columns (an intercept is always added).
     name : column heading in comparison tables; defaults to :attr:`label`.
-    robust : White (HC0) standard errors for the 2SLS lag model.
+    robust : White (HC0) standard errors for 2SLS, the heteroskedasticity-robust
+        variants of the GM estimators.
     ci_level : coverage of the reported confidence intervals.
+    wx : regressors that get a spatial lag in durbin, durbin-error, slx and gns;
+        ``None`` means all of ``x``.
+    impacts_se : how impacts get standard errors: ``simulate`` (draws from the
+        estimates' asymptotic normal distribution, as R's ``impacts(..., R=)``),
+        ``delta`` (the delta method) or ``none``.
+    draws, seed : number of draws and seed of the ``simulate`` method.
     """
 
     model: str = "ols"
@@ -39,14 +56,25 @@ class FitSpec:
     name: str | None = None
     robust: bool = False
     ci_level: float = 0.95
+    wx: tuple[str, ...] | None = None
+    impacts_se: str = "simulate"
+    draws: int = 1000
+    seed: int = 1
+
+    @property
+    def wx_names(self) -> tuple[str, ...]:
+        """The regressors lagged by W in this model; empty for models without WX."""
+        if self.model not in WX_MODELS:
+            return ()
+        return self.x if self.wx is None else self.wx
 
     @property
     def label(self) -> str:
         """The name shown for this model: the user's, or e.g. ``lag (ML)``."""
         if self.name:
             return self.name
-        if self.model == "ols":
-            return "OLS"
+        if self.model in ("ols", "slx"):
+            return self.model.upper()
         return f"{self.model} ({_METHOD_LABELS[self.method]})"
 
     def to_dict(self) -> dict:
@@ -58,8 +86,13 @@ class FitSpec:
             "name": self.name,
             "robust": self.robust,
             "ci_level": self.ci_level,
+            "wx": None if self.wx is None else list(self.wx),
+            "impacts_se": self.impacts_se,
+            "draws": self.draws,
+            "seed": self.seed,
         }
 
     @classmethod
     def from_dict(cls, d: dict) -> FitSpec:
-        return cls(**{**d, "x": tuple(d["x"])})
+        wx = d.get("wx")
+        return cls(**{**d, "x": tuple(d["x"]), "wx": None if wx is None else tuple(wx)})
