@@ -353,3 +353,26 @@ def test_summary_conventions(conventions, expected):
     result = dataclasses.replace(_one(), meta={"conventions": conventions})
     assert result_files(result)["summary.md"].endswith(expected)
     assert "Conventions" not in result_files(_one())["summary.md"]
+
+
+def test_impacts_table_lists_each_effect_and_skips_models_without_impacts():
+    text = render(fx.all_three(), "csv", impacts=True)
+    rows = _rows(text)
+    assert rows[0] == ["term", "lag (ML)"]  # OLS and the error model have no impacts
+    assert [r[0] for r in rows[1:7]] == [
+        f"{v} ({e})" for v in ("INC", "HOVAL") for e in ("direct", "indirect", "total")
+    ]
+    assert _csv_row(text, "INC (indirect)") == ["INC (indirect)", "-0.718"]
+    assert not any(r[0].endswith("(SE)") for r in rows)  # point impacts: no empty SE rows
+
+
+def test_impacts_table_shows_standard_errors_and_stars():
+    lag = fx.lag()
+    with_se = tuple(dataclasses.replace(i, std_error=0.1, p_value=0.001) for i in lag.impacts)
+    text = render(dataclasses.replace(lag, impacts=with_se), "md", impacts=True)
+    assert "| INC (direct)" in text and "-1.101***" in text and "(0.100)" in text
+
+
+def test_impacts_table_without_any_impacts_is_refused():
+    with pytest.raises(ValueError, match="has impacts"):
+        render([fx.ols(), fx.error_gmm()], "md", impacts=True)

@@ -17,6 +17,7 @@ import typer
 
 from rtsmig import __version__
 from rtsmig.cli.commands import fit as fit_cmd
+from rtsmig.cli.commands import run as run_cmd
 from rtsmig.cli.commands import simulate as simulate_cmd
 from rtsmig.cli.commands import table as table_cmd
 from rtsmig.cli.commands import weights as weights_cmd
@@ -54,6 +55,7 @@ def _new_app(**kwargs) -> typer.Typer:
 
 
 app = _new_app(name="rtsmig", help=HELP)
+app.command("run")(reporting_errors(run_cmd.run))
 weights_app = _new_app(help="Build spatial weights from polygons, or describe a weights file.")
 weights_app.command("build")(reporting_errors(weights_cmd.build))
 weights_app.command("describe")(reporting_errors(weights_cmd.describe))

@@ -13,7 +13,7 @@ from pathlib import Path
 from geopandas import GeoDataFrame
 
 from rtsmig.dataset import build_dataset
-from rtsmig.errors import RtsmigError
+from rtsmig.errors import InputError, RtsmigError
 from rtsmig.io.atomic import write_folder, write_text
 from rtsmig.io.manifest import manifest, read_json, to_json
 from rtsmig.io.regions import read_regions, read_table
@@ -113,9 +113,15 @@ def fit_folder(
     return sorted(files)
 
 
-def table_text(results: Sequence[Path], fmt: str, stars: Stars = DEFAULT_STARS, digits: int = 3) -> str:
-    """The comparison table of fitted results folders, rendered as ``fmt``."""
-    return render([read_result(p) for p in results], fmt, stars=stars, digits=digits)
+def table_text(
+    results: Sequence[Path], fmt: str, stars: Stars = DEFAULT_STARS, digits: int = 3, impacts: bool = False
+) -> str:
+    """The comparison table (or with ``impacts`` the impacts table) of fitted results folders."""
+    fits = [read_result(p) for p in results]
+    try:
+        return render(fits, fmt, stars=stars, digits=digits, impacts=impacts)
+    except ValueError as exc:  # no fit with impacts: the user chose the wrong folders
+        raise InputError(f"{', '.join(map(str, results))}: {exc}") from exc
 
 
 def table_file(results: Sequence[Path], output: Path, fmt: str, **options) -> None:

@@ -286,7 +286,10 @@ def compare(
         for c in result.coefficients:
             lookup.setdefault(c.term, c)  # a repeated term: the first one is shown
     terms = ordered_terms(results)
-    coef_rows = [row for t in terms for row in _coef_rows(t, lookups, stars, digits)]
+    coef_rows = [
+        row for t in terms for row in _coef_rows(t, lookups, stars, digits)
+        if row.kind != "se" or any(row.cells)  # no model has an SE here: no blank line
+    ]
     stat_rows = []
     for key, label, kind in STAT_ROWS:
         cells = tuple(_stat_cell(r, key, kind, digits) for r in results)

@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 
 from rtsmig.models.results import FitResult
 from rtsmig.tables.compare import SE_NOTE, STAT_ROWS, Comparison, Row, Stars, compare
+from rtsmig.tables.impacts import with_impacts
 
 FORMATS = ("csv", "md", "tex", "html", "json")
 # Stars is frozen, so one shared default instance is safe.
@@ -259,6 +260,7 @@ def render(
     *,
     stars: Stars = DEFAULT_STARS,
     digits: int = 3,
+    impacts: bool = False,
 ) -> str:
     """Render one fit, or several side by side, as a table in ``fmt``.
 
@@ -269,6 +271,8 @@ def render(
     stars : significance thresholds; a p-value gets a star per threshold it is below.
     digits : decimals of estimates, standard errors and R²; log-likelihood, AIC and
         BIC always have two, N none.
+    impacts : tabulate the direct, indirect and total impacts instead of the
+        coefficients; fits without impacts are left out.
 
     Returns
     -------
@@ -278,9 +282,12 @@ def render(
     Raises
     ------
     ValueError
-        For an unknown ``fmt``, no results, or negative ``digits``.
+        For an unknown ``fmt``, no results, negative ``digits``, or ``impacts``
+        when no fit has impacts.
     """
     writer = _WRITERS.get(fmt)
     if writer is None:
         raise ValueError(f"unknown table format {fmt!r}; choose one of {', '.join(FORMATS)}")
+    if impacts:
+        results = with_impacts([results] if isinstance(results, FitResult) else results)
     return writer(compare(results, stars=stars, digits=digits))

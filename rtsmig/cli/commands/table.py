@@ -30,10 +30,18 @@ def table(
     output: OutFileOption = None,
     stars: Annotated[str, typer.Option(help="Significance thresholds for *, **, ***.")] = "0.1,0.05,0.01",
     digits: Annotated[int, typer.Option(min=0, max=10, help="Decimals of estimates and SEs.")] = 3,
+    impacts: Annotated[
+        bool, typer.Option("--impacts", help="Tabulate direct, indirect and total impacts instead of coefficients.")
+    ] = False,
 ) -> None:
     """Compare fitted models side by side: one column per model, SEs in parentheses.
 
+    With --impacts the rows are each regressor's direct, indirect (spillover) and
+    total effect; models without impacts (OLS, error) are left out.
+
     Example: rtsmig table out/ols out/lag out/error --format tex -o models.tex
+
+    Example: rtsmig table out/lag out/durbin --impacts -o impacts.md
     """
     if fmt is None:
         suffix = output.suffix.lower().lstrip(".") if output else "md"
@@ -42,7 +50,7 @@ def table(
         thresholds = Stars.parse(stars)
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--stars") from exc
-    text = table_text(results, fmt.value, stars=thresholds, digits=digits)
+    text = table_text(results, fmt.value, stars=thresholds, digits=digits, impacts=impacts)
     if output is None:
         typer.echo(text, nl=not text.endswith("\n"))
     else:
