@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -56,13 +57,19 @@ def _numeric_column(frame: pd.DataFrame, column: str, source: str) -> np.ndarray
     if missing.any():
         raise InputError(
             f"{source}: column {column!r} has {int(missing.sum())} missing values "
-            f"(ids {first_few(values.index[missing])}); fill them or drop those regions"
+            f"(ids {first_few(values.index[missing])}); fill them, or drop those regions with --na drop"
         )
     array = values.to_numpy(dtype=float)
     if not np.isfinite(array).all():
         bad_ids = values.index[~np.isfinite(array)]
         raise InputError(f"{source}: column {column!r} has infinite values (ids {first_few(bad_ids)})")
     return array
+
+
+def incomplete_ids(frame: pd.DataFrame, columns: Sequence[str]) -> list[str]:
+    """Ids of the rows with a missing value in any of ``columns`` (absent columns are ignored)."""
+    present = [c for c in columns if c in frame.columns]
+    return [str(i) for i in frame.index[frame[present].isna().any(axis=1)]]
 
 
 def build_dataset(

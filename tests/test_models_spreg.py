@@ -89,9 +89,10 @@ def test_ols_diagnostics_match_spreg(data, arrays):
 
 
 def test_gm_error_het_matches_spreg(data, arrays):
+    """--robust: the heteroskedasticity-robust estimator (the default is homoskedastic KP99)."""
     y, X, w = arrays
     reference = spreg.GM_Error_Het(y, X, w=w)
-    result = fit(spec("error", "gmm"), data)
+    result = fit(spec("error", "gmm", robust=True), data)
     coef, se = estimates(result)
     np.testing.assert_allclose(coef, reference.betas.ravel(), rtol=RTOL_EXACT)
     np.testing.assert_allclose(se, reference.std_err, rtol=RTOL_EXACT)

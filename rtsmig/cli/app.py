@@ -18,6 +18,7 @@ import typer
 from rtsmig import __version__
 from rtsmig.cli.commands import fit as fit_cmd
 from rtsmig.cli.commands import run as run_cmd
+from rtsmig.cli.commands import select as select_cmd
 from rtsmig.cli.commands import simulate as simulate_cmd
 from rtsmig.cli.commands import table as table_cmd
 from rtsmig.cli.commands import weights as weights_cmd
@@ -62,6 +63,7 @@ weights_app.command("describe")(reporting_errors(weights_cmd.describe))
 app.add_typer(weights_app, name="weights")
 app.command("fit")(reporting_errors(fit_cmd.fit))
 app.command("table")(reporting_errors(table_cmd.table))
+app.command("select")(reporting_errors(select_cmd.select))
 app.command("simulate")(reporting_errors(simulate_cmd.simulate))
 
 

@@ -3,20 +3,28 @@ r"""GMM estimators: 2SLS for the lag model, Kelejian–Prucha GM for the error m
 The lag model is estimated by spatial two-stage least squares with instruments
 :math:`H = [X, WX_1, W^2X_1]` (:math:`X_1` the non-constant columns), as spreg
 ``GM_Lag(w_lags=2)`` and R ``stsls(W2X=TRUE)``. The error model uses the
-heteroskedasticity-robust GM estimator of Arraiz, Drukker, Kelejian and Prucha
-(2010) with spreg's ``BaseGM_Error_Het`` as the backend.
+homoskedastic GM estimator of Kelejian and Prucha (1999), as R ``GMerrorsar``,
+or with ``robust`` the heteroskedasticity-robust one of Arraiz, Drukker, Kelejian
+and Prucha (2010) through spreg's ``BaseGM_Error_Het`` (kernels in
+:mod:`rtsmig.models.gmm_error`). The SAC and GNS models are in
+:mod:`rtsmig.models.gmm_combo`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 import scipy.sparse as sp
 
 from rtsmig.errors import EstimationError
-from rtsmig.models.impacts import lag_impacts
+from rtsmig.models.effects import model_impacts
+from rtsmig.models.gmm_error import (
+    GM_LAMBDA_BOUND,
+    LinearGMMEstimate,
+    gm_error_het_kernel,
+    gm_error_kernel,
+)
 from rtsmig.models.inference import (
     COVARIANCE_ESTIMATORS,
     coefficient_table,
@@ -29,20 +37,13 @@ from rtsmig.models.spec import SPATIAL_TERMS, FitSpec
 if TYPE_CHECKING:  # runtime import would be circular: rtsmig.dataset imports models.spec
     from rtsmig.dataset import Dataset
 
+__all__ = [
+    "GM_LAMBDA_BOUND", "W_LAGS", "LinearGMMEstimate", "check_instruments_identify",
+    "check_lag_identified", "fit_gm_error", "fit_gmm_lag", "gm_error_het_kernel",
+    "gm_error_kernel", "lag_instruments", "stsls_kernel", "two_stage_least_squares",
+]
+
 W_LAGS = 2
-# spreg's GM optimiser confines lambda to [-0.99, 0.99].
-GM_LAMBDA_BOUND = 0.99
-
-
-@dataclass(frozen=True)
-class LinearGMMEstimate:
-    """Arrays of a GMM fit: ``coef`` is the betas followed by the spatial parameter."""
-
-    coef: np.ndarray
-    cov: np.ndarray
-    resid: np.ndarray
-    fitted: np.ndarray
-    sigma2: float
 
 
 def lag_instruments(X: np.ndarray, W: sp.sparray, w_lags: int = W_LAGS) -> np.ndarray:
@@ -54,6 +55,31 @@ def lag_instruments(X: np.ndarray, W: sp.sparray, w_lags: int = W_LAGS) -> np.nd
     return np.column_stack([X, *lags])
 
 
+def two_stage_least_squares(
+    y: np.ndarray, Z: np.ndarray, Q: np.ndarray, covariance: str = "classical"
+) -> LinearGMMEstimate:
+    r"""2SLS of y on Z with instruments spanning the orthonormal columns Q (no checks).
+
+    Notes
+    -----
+    With :math:`\hat Z = QQ'Z` the projection of Z on the instruments:
+
+    .. math::
+        \hat\delta = (\hat Z'\hat Z)^{-1}\hat Z'y,\qquad u = y - Z\hat\delta,\qquad
+        s^2 = \frac{u'u}{n - p},
+
+    p the columns of Z, with covariance :math:`s^2(\hat Z'\hat Z)^{-1}`
+    (``classical``) or White's HC0 sandwich in :math:`\hat Z` and u (``hc0``).
+    """
+    Zhat = Q @ (Q.T @ Z)
+    delta, *_ = np.linalg.lstsq(Zhat, y, rcond=None)
+    fitted = Z @ delta
+    resid = y - fitted
+    sigma2 = float(resid @ resid) / (y.shape[0] - Z.shape[1])
+    cov = COVARIANCE_ESTIMATORS[covariance](Zhat, resid, sigma2)
+    return LinearGMMEstimate(delta, cov, resid, fitted, sigma2)
+
+
 def stsls_kernel(
     y: np.ndarray, X: np.ndarray, W: sp.sparray, covariance: str = "classical"
 ) -> LinearGMMEstimate:
@@ -61,37 +87,34 @@ def stsls_kernel(
 
     Notes
     -----
-    With :math:`Z = [X, Wy]` and :math:`\hat Z = P_H Z`:
-
-    .. math::
-        \hat\delta = (\hat Z'\hat Z)^{-1}\hat Z'y,\qquad u = y - Z\hat\delta,\qquad
-        s^2 = \frac{u'u}{n - (k+1)},
-
-    with covariance :math:`s^2(\hat Z'\hat Z)^{-1}` (``classical``, R ``stsls``)
-    or White's HC0 sandwich in :math:`\hat Z` and u (``hc0``, ``robust=TRUE``).
-    Redundant instruments leave :math:`P_H` unchanged, so they are dropped.
+    :func:`two_stage_least_squares` with :math:`Z = [X, Wy]` and instruments
+    :math:`H = [X, WX_1, W^2X_1]`, so :math:`s^2 = u'u/(n - (k+1))` and the
+    covariance is :math:`s^2(\hat Z'\hat Z)^{-1}` (``classical``, R ``stsls``)
+    or HC0 (``hc0``, ``robust=TRUE``). Redundant instruments leave the
+    projection unchanged, so they are dropped.
     """
-    n = y.shape[0]
     Z = np.column_stack([X, W @ y])
-    Q = orthonormal_basis(lag_instruments(X, W))
-    Zhat = Q @ (Q.T @ Z)
-    delta, *_ = np.linalg.lstsq(Zhat, y, rcond=None)
-    fitted = Z @ delta
-    resid = y - fitted
-    sigma2 = float(resid @ resid) / (n - Z.shape[1])
-    cov = COVARIANCE_ESTIMATORS[covariance](Zhat, resid, sigma2)
-    return LinearGMMEstimate(delta, cov, resid, fitted, sigma2)
+    return two_stage_least_squares(y, Z, orthonormal_basis(lag_instruments(X, W)), covariance)
+
+
+def check_instruments_identify(
+    y: np.ndarray, X: np.ndarray, W: sp.sparray, Q: np.ndarray, what: str, remedy: str = "use --method ml"
+) -> None:
+    """Raise unless the instruments (orthonormal Q) predict part of Wy that X does not.
+
+    ``what`` names the instruments beyond X and ``remedy`` the alternative, for the message.
+    """
+    wy_hat = Q @ (Q.T @ (W @ y))
+    if orthonormal_basis(np.column_stack([X, wy_hat]), rtol=1e-7).shape[1] <= X.shape[1]:
+        raise EstimationError(
+            f"the instruments {what} do not identify rho: their spatial lags add nothing "
+            f"to X; add a regressor that varies across neighbours or {remedy}"
+        )
 
 
 def check_lag_identified(y: np.ndarray, X: np.ndarray, W: sp.sparray) -> None:
     """Raise unless the instruments beyond X predict part of Wy that X does not."""
-    Q = orthonormal_basis(lag_instruments(X, W))
-    wy_hat = Q @ (Q.T @ (W @ y))
-    if orthonormal_basis(np.column_stack([X, wy_hat]), rtol=1e-7).shape[1] <= X.shape[1]:
-        raise EstimationError(
-            "the instruments WX and W²X do not identify rho: their spatial lags add nothing "
-            "to X; add a regressor that varies across neighbours or use --method ml"
-        )
+    check_instruments_identify(y, X, W, orthonormal_basis(lag_instruments(X, W)), "WX and W²X")
 
 
 def fit_gmm_lag(spec: FitSpec, data: Dataset, engine: str | None = None) -> FitResult:
@@ -100,8 +123,7 @@ def fit_gmm_lag(spec: FitSpec, data: Dataset, engine: str | None = None) -> FitR
     n, k = X.shape
     check_lag_identified(y, X, W)
     est = stsls_kernel(y, X, W, "hc0" if spec.robust else "classical")
-    rho = float(est.coef[-1])
-    impacts, impacts_method = lag_impacts(W, rho, data.x_names[1:], est.coef[1:k])
+    impacts, impacts_method = model_impacts(spec, data, est.coef, est.cov, rho_index=k)
     se = (
         "White HC0 sandwich in the projected regressors and 2SLS residuals (R stsls robust=TRUE)"
         if spec.robust
@@ -136,46 +158,47 @@ def fit_gmm_lag(spec: FitSpec, data: Dataset, engine: str | None = None) -> FitR
     )
 
 
-def gm_error_het_kernel(y: np.ndarray, X: np.ndarray, W: sp.sparray) -> LinearGMMEstimate:
-    r"""Heteroskedasticity-robust GM error model via spreg ``BaseGM_Error_Het`` (no checks).
-
-    Notes
-    -----
-    Arraiz et al. (2010): OLS residuals give an initial :math:`\tilde\lambda` from
-    the moments :math:`E[\varepsilon'A_1\varepsilon] = 0` and
-    :math:`E[\varepsilon'W\varepsilon] = 0` with
-    :math:`A_1 = W'W - diag(W'W)`; one step of FGLS on
-    :math:`(I - \lambda W)` then an efficiently weighted GM step give
-    :math:`\hat\lambda`; the covariance is heteroskedasticity-robust. spreg's
-    defaults: one iteration, no step 1c. ``sigma2`` is
-    :math:`\hat\varepsilon'\hat\varepsilon/n` of the filtered residuals.
-    """
-    # Imported here: spreg takes seconds to import and only this estimator needs it.
-    from spreg.error_sp_het import BaseGM_Error_Het
-
-    reg = BaseGM_Error_Het(y.reshape(-1, 1), X, sp.csr_matrix(W))
-    coef = np.asarray(reg.betas, dtype=float).ravel()
-    resid = np.asarray(reg.u, dtype=float).ravel()
-    filtered = np.asarray(reg.e_filtered, dtype=float).ravel()
-    return LinearGMMEstimate(
-        coef=coef,
-        cov=np.asarray(reg.vm, dtype=float),
-        resid=resid,
-        fitted=y - resid,
-        sigma2=float(filtered @ filtered) / y.shape[0],
-    )
+def gm_error_conventions(robust: bool) -> tuple[str, dict[str, str]]:
+    """The engine name and the conventions of the GM error model, homoskedastic or robust."""
+    common = {
+        "k": "number of coefficients, the k betas and lambda; GMM has no loglik, AIC or BIC",
+        "pseudo_r2": "squared correlation of y and the fitted X b (spreg GM_Error.pr2)",
+    }
+    if robust:
+        return "spreg.BaseGM_Error_Het", {
+            "estimator": "heteroskedasticity-robust GM of Arraiz, Drukker, Kelejian and Prucha "
+            "(2010), spreg GM_Error_Het (one iteration); without --robust: homoskedastic KP99",
+            "sigma2": "e'e/n of the spatially filtered residuals e = u - lambda W u",
+            "se": "heteroskedasticity-robust GM covariance of (b, lambda), as spreg "
+            "GM_Error_Het; z statistics",
+            **common,
+        }
+    return "kp99", {
+        "estimator": "homoskedastic Kelejian-Prucha (1999) GM, as R GMerrorsar: three moments "
+        "of the OLS residuals, minimised exactly; with --robust: Arraiz et al. (2010)",
+        "sigma2": "|u - lambda W u|^2/n, u the first-step OLS residuals (R GMerrorsar default "
+        "legacy=FALSE); R legacy=TRUE and spreg GM_Error use SSE/n of the FGLS regression",
+        "se": "betas: sigma2 (X_f'X_f)^-1 with X_f = X - lambda WX (R GMerrorsar default); "
+        "lambda: sandwich variance of the KP99 moments under homoskedastic normal errors "
+        "(Kelejian-Prucha 2004; R's se.lambda code uses W'W for W and gives a larger value, "
+        "spreg none); z statistics",
+        **common,
+    }
 
 
 def fit_gm_error(spec: FitSpec, data: Dataset, engine: str | None = None) -> FitResult:
-    """Kelejian–Prucha heteroskedasticity-robust GM error model (see :func:`gm_error_het_kernel`)."""
+    """GM error model: homoskedastic KP99, or heteroskedasticity-robust with ``spec.robust``.
+
+    See :func:`~rtsmig.models.gmm_error.gm_error_kernel` and
+    :func:`~rtsmig.models.gmm_error.gm_error_het_kernel`.
+    """
     n, k = data.X.shape
-    est = gm_error_het_kernel(data.y, data.X, data.W)
-    lam = float(est.coef[-1])
-    if abs(lam) >= GM_LAMBDA_BOUND - 1e-6:
-        raise EstimationError(
-            f"lambda = {lam:.6g} is on its bound (±{GM_LAMBDA_BOUND}) of the GM search; "
-            "the error model is not identified with these data: check the weights"
-        )
+    kernel = gm_error_het_kernel if spec.robust else gm_error_kernel
+    est = kernel(data.y, data.X, data.W)
+    name, conventions = gm_error_conventions(spec.robust)
+    meta = {"engine": name, "coef_test": "z", "conventions": conventions}
+    if not spec.robust:
+        meta["gm_sigma2"] = est.gm_sigma2
     return FitResult(
         spec=spec,
         coefficients=coefficient_table(
@@ -188,17 +211,5 @@ def fit_gm_error(spec: FitSpec, data: Dataset, engine: str | None = None) -> Fit
             "sigma2": est.sigma2,
         },
         weights=data.weights_label,
-        meta={
-            "engine": "spreg.BaseGM_Error_Het",
-            "coef_test": "z",
-            "conventions": {
-                "sigma2": "e'e/n of the spatially filtered residuals e = u - lambda W u",
-                "k": "number of coefficients, the k betas and lambda; GMM has no loglik, "
-                "AIC or BIC",
-                "se": "heteroskedasticity-robust GM covariance of Arraiz et al. (2010), "
-                "as spreg GM_Error_Het (already robust, so --robust changes nothing); "
-                "z statistics",
-                "pseudo_r2": "squared correlation of y and the fitted X b (spreg GM_Error_Het.pr2)",
-            },
-        },
+        meta=meta,
     )

@@ -9,6 +9,7 @@ import numpy as np
 import scipy.linalg as la
 import scipy.sparse as sp
 
+from rtsmig.models.effects import model_impacts
 from rtsmig.models.inference import (
     coefficient_table,
     gaussian_loglik,
@@ -17,6 +18,7 @@ from rtsmig.models.inference import (
 )
 from rtsmig.models.logdet import LogDet, make_logdet
 from rtsmig.models.ml import check_ml_options, dense_traces, lr_test, maximise, ml_conventions
+from rtsmig.models.model_tests import durbin_wald_tests
 from rtsmig.models.results import FitResult
 from rtsmig.models.spec import SPATIAL_TERMS, FitSpec
 
@@ -113,7 +115,11 @@ def error_covariance(Xs: np.ndarray, W: sp.sparray, lam: float, sigma2: float) -
 
 
 def fit_ml_error(spec: FitSpec, data: Dataset, engine: str | None = None) -> FitResult:
-    """ML error model with SEs and fit statistics (see :func:`ml_error_kernel`)."""
+    """ML error model (Durbin error model given [X, WX]) with SEs and fit statistics.
+
+    See :func:`ml_error_kernel`. The Durbin error model has impacts (beta direct,
+    theta spillover); the plain error model has none.
+    """
     n, k = data.X.shape
     check_ml_options(spec, n)
     logdet = make_logdet(data.W, engine)
@@ -121,12 +127,11 @@ def fit_ml_error(spec: FitSpec, data: Dataset, engine: str | None = None) -> Fit
     term = SPATIAL_TERMS["error"]
     conventions = ml_conventions(logdet.name, term)
     conventions["pseudo_r2"] = "squared correlation of y and the fitted X b (spreg ML_Error.pr2)"
+    estimates = np.append(est.beta, est.lam)
+    impacts, impacts_method = model_impacts(spec, data, estimates, est.cov[: k + 1, : k + 1], rho_index=None)
     return FitResult(
         spec=spec,
-        coefficients=coefficient_table(
-            (*data.x_names, term), np.append(est.beta, est.lam), est.cov[: k + 1, : k + 1],
-            spec.ci_level,
-        ),
+        coefficients=coefficient_table((*data.x_names, term), estimates, est.cov[: k + 1, : k + 1], spec.ci_level),
         fit={
             "n": float(n),
             "k": float(k + 2),
@@ -135,11 +140,16 @@ def fit_ml_error(spec: FitSpec, data: Dataset, engine: str | None = None) -> Fit
             "pseudo_r2": squared_correlation(data.y, data.y - est.resid),
             "sigma2": est.sigma2,
         },
-        diagnostics=(lr_test(data.y, data.X, est.loglik, term),),
+        diagnostics=(
+            lr_test(data.y, data.X, est.loglik, term),
+            *durbin_wald_tests(data.x_names, spec.wx_names, estimates, est.cov[: k + 1, : k + 1], None),
+        ),
+        impacts=impacts,
         weights=data.weights_label,
         meta={
             "engine": logdet.name,
             "coef_test": "z",
+            **({"impacts_method": impacts_method} if impacts_method else {}),
             "parameter_space": [float(b) for b in logdet.bounds],
             "conventions": conventions,
         },

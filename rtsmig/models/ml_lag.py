@@ -9,7 +9,7 @@ import numpy as np
 import scipy.linalg as la
 import scipy.sparse as sp
 
-from rtsmig.models.impacts import lag_impacts
+from rtsmig.models.effects import model_impacts
 from rtsmig.models.inference import (
     coefficient_table,
     gaussian_loglik,
@@ -18,6 +18,7 @@ from rtsmig.models.inference import (
 )
 from rtsmig.models.logdet import EigenLogDet, LogDet, make_logdet
 from rtsmig.models.ml import check_ml_options, dense_traces, lr_test, maximise, ml_conventions
+from rtsmig.models.model_tests import durbin_wald_tests
 from rtsmig.models.results import FitResult
 from rtsmig.models.spec import SPATIAL_TERMS, FitSpec
 
@@ -118,7 +119,10 @@ def lag_covariance(
 
 
 def fit_ml_lag(spec: FitSpec, data: Dataset, engine: str | None = None) -> FitResult:
-    """ML lag model with SEs, fit statistics and exact impacts (see :func:`ml_lag_kernel`)."""
+    """ML lag model (Durbin model given [X, WX]) with SEs, fit statistics and impacts.
+
+    See :func:`ml_lag_kernel`; the impacts follow the model (``spec.model``).
+    """
     W = data.W
     n, k = data.X.shape
     check_ml_options(spec, n)
@@ -126,9 +130,9 @@ def fit_ml_lag(spec: FitSpec, data: Dataset, engine: str | None = None) -> FitRe
     est = ml_lag_kernel(data.y, data.X, W, logdet)
     term = SPATIAL_TERMS["lag"]
     estimates = np.append(est.beta, est.rho)
-    impacts, impacts_method = lag_impacts(
-        W, est.rho, data.x_names[1:], est.beta[1:],
-        logdet if isinstance(logdet, EigenLogDet) else None,
+    impacts, impacts_method = model_impacts(
+        spec, data, estimates, est.cov[: k + 1, : k + 1], rho_index=k,
+        eigen=logdet if isinstance(logdet, EigenLogDet) else None,
     )
     conventions = ml_conventions(logdet.name, term)
     conventions["pseudo_r2"] = (
@@ -148,7 +152,10 @@ def fit_ml_lag(spec: FitSpec, data: Dataset, engine: str | None = None) -> FitRe
             "sigma2": est.sigma2,
         },
         impacts=impacts,
-        diagnostics=(lr_test(data.y, data.X, est.loglik, term),),
+        diagnostics=(
+            lr_test(data.y, data.X, est.loglik, term),
+            *durbin_wald_tests(data.x_names, spec.wx_names, estimates, est.cov[: k + 1, : k + 1], k),
+        ),
         weights=data.weights_label,
         meta={
             "engine": logdet.name,

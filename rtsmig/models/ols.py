@@ -9,6 +9,7 @@ import numpy as np
 import scipy.linalg as la
 
 from rtsmig.models import diagnostics as diag
+from rtsmig.models.effects import model_impacts
 from rtsmig.models.inference import (
     COVARIANCE_ESTIMATORS,
     coefficient_table,
@@ -99,15 +100,19 @@ def fit_ols(spec: FitSpec, data: Dataset, engine: str | None = None) -> FitResul
             *tests,
         ]
     se_source = "White HC0 sandwich" if spec.robust else "s^2 (X'X)^-1 with s^2 = SSE/(n-k)"
+    # SLX (OLS on [X, WX]) has impacts: beta direct, theta spillover.
+    impacts, impacts_method = model_impacts(spec, data, est.beta, est.cov, rho_index=None)
     return FitResult(
         spec=spec,
         coefficients=coefficient_table(data.x_names, est.beta, est.cov, spec.ci_level, df=n - k),
         fit=fit,
         diagnostics=tuple(tests),
+        impacts=impacts,
         weights=data.weights_label,
         meta={
             "engine": "qr",
             "coef_test": "t",
+            **({"impacts_method": impacts_method} if impacts_method else {}),
             "conventions": {
                 "sigma2": "SSE/(n-k); sigma2_ml = SSE/n is the ML variance used in loglik",
                 "aic_bic": "AIC = -2 loglik + 2p, BIC = -2 loglik + ln(n) p with p = k + 1 "

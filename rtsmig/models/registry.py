@@ -8,37 +8,49 @@ first, so the estimators and their numerical kernels need none of their own.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from rtsmig.errors import EstimationError
-from rtsmig.models.checks import check_dataset
+from rtsmig.models.checks import check_dataset, check_design
+from rtsmig.models.design import with_spatial_lags
 from rtsmig.models.gmm import fit_gm_error, fit_gmm_lag
+from rtsmig.models.gmm_combo import fit_gmm_gns, fit_gmm_sac
 from rtsmig.models.logdet import LOGDET_ENGINES
 from rtsmig.models.ml_error import fit_ml_error
 from rtsmig.models.ml_lag import fit_ml_lag
+from rtsmig.models.ml_sac import fit_ml_sac
 from rtsmig.models.ols import fit_ols
 from rtsmig.models.results import FitResult
-from rtsmig.models.spec import METHODS, MODELS, FitSpec
+from rtsmig.models.spec import METHODS, MODELS, WX_MODELS, FitSpec
 
 if TYPE_CHECKING:  # runtime import would be circular: rtsmig.dataset imports models.spec
     from rtsmig.dataset import Dataset
 
 Estimator = Callable[["FitSpec", "Dataset", "str | None"], "FitResult"]
 
-# OLS has one estimator whatever the method, hence the key ("ols", None).
+# OLS and SLX have one estimator whatever the method, hence the key (model, None).
+# The Durbin models are the lag and error estimators on [X, WX] (fit builds it).
 ESTIMATORS: dict[tuple[str, str | None], Estimator] = {
     ("ols", None): fit_ols,
+    ("slx", None): fit_ols,
     ("lag", "ml"): fit_ml_lag,
     ("error", "ml"): fit_ml_error,
+    ("sac", "ml"): fit_ml_sac,
+    ("durbin", "ml"): fit_ml_lag,
+    ("durbin-error", "ml"): fit_ml_error,
     ("lag", "gmm"): fit_gmm_lag,
     ("error", "gmm"): fit_gm_error,
+    ("sac", "gmm"): fit_gmm_sac,
+    ("gns", "gmm"): fit_gmm_gns,
 }
+LEAST_SQUARES_MODELS = ("ols", "slx")
 
 
 def estimator_key(spec: FitSpec) -> tuple[str, str | None]:
-    """The registry key of a spec: ``(model, method)``, with no method for OLS."""
-    return (spec.model, None if spec.model == "ols" else spec.method)
+    """The registry key of a spec: ``(model, method)``, with no method for OLS and SLX."""
+    return (spec.model, None if spec.model in LEAST_SQUARES_MODELS else spec.method)
 
 
 def check_spec(spec: FitSpec, engine: str | None) -> None:
@@ -47,6 +59,11 @@ def check_spec(spec: FitSpec, engine: str | None) -> None:
         raise EstimationError(f"unknown model {spec.model!r}; use one of {', '.join(MODELS)}")
     if spec.method not in METHODS:
         raise EstimationError(f"unknown method {spec.method!r}; use one of {', '.join(METHODS)}")
+    if estimator_key(spec) not in ESTIMATORS:
+        methods = [m for model, m in ESTIMATORS if model == spec.model]
+        raise EstimationError(
+            f"the {spec.model} model has no {spec.method} estimator; use --method {' or '.join(methods)}"
+        )
     if engine is not None and engine not in LOGDET_ENGINES:
         raise EstimationError(
             f"unknown log-determinant engine {engine!r}; use one of {', '.join(LOGDET_ENGINES)}"
@@ -91,4 +108,8 @@ def fit(spec: FitSpec, data: Dataset, *, engine: str | None = None) -> FitResult
     """
     check_spec(spec, engine)
     check_dataset(spec, data)
+    if spec.model in WX_MODELS:
+        X, names = with_spatial_lags(data.X, data.x_names, data.W, spec.wx_names)
+        check_design(X, names)  # e.g. W x collinear with x under block weights
+        data = dataclasses.replace(data, X=X, x_names=names)
     return ESTIMATORS[estimator_key(spec)](spec, data, engine)

@@ -31,11 +31,12 @@ class FitSpec:
 
     Parameters
     ----------
-    model : {"ols", "lag", "error"}
+    model : one of :data:`MODELS`
     method : {"ml", "gmm"}
-        Ignored for ``ols``. ``gmm`` is 2SLS (instruments X, WX, W²X) for the lag
-        model and the Kelejian–Prucha heteroskedasticity-robust GM estimator for
-        the error model.
+        Ignored for ``ols`` and ``slx``. ``gmm`` is 2SLS (instruments X, WX, W²X)
+        for the lag model, the Kelejian–Prucha (1999) GM estimator for the error
+        model (heteroskedasticity-robust, Arraiz et al. 2010, with ``robust``) and
+        generalised spatial 2SLS for sac and gns.
     y, x : outcome column and regressor columns (an intercept is always added).
     name : column heading in comparison tables; defaults to :attr:`label`.
     robust : White (HC0) standard errors for 2SLS, the heteroskedasticity-robust

@@ -7,12 +7,15 @@ starts; these functions never print.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from geopandas import GeoDataFrame
+from libpysal.graph import Graph
+from scipy import sparse
 
-from rtsmig.dataset import build_dataset
+from rtsmig.dataset import Dataset, build_dataset, incomplete_ids
 from rtsmig.errors import InputError, RtsmigError
 from rtsmig.io.atomic import write_folder, write_text
 from rtsmig.io.manifest import manifest, read_json, to_json
@@ -90,27 +93,53 @@ def fit_folder(
     transform: str = "r",
     layer: str | None = None,
     step: Step = _quiet,
+    na: str = "error",
 ) -> list[str]:
-    """Fit one model and write its results folder atomically; return the file names."""
+    """Fit one model and write its results folder atomically; return the file names.
+
+    ``na="drop"`` drops the rows with a missing y or x, subsets the weights to the
+    remaining regions before transforming them (so rows are re-standardised), and
+    lists the dropped ids in ``dropped.csv``; ``"error"`` refuses missing values.
+    """
+    dataset, dropped = load_dataset(data, id_col, spec.y, spec.x, weights, transform, layer, na, step)
+    step(f"fitting {spec.label} on {dataset.n} regions")
+    result = fit(spec, dataset)
+    if dropped:
+        result = dataclasses.replace(result, meta={**result.meta, "dropped_ids": dropped})
+    step(f"writing {output}")
+    inputs = {"data": data} | ({"weights": weights} if weights is not None else {})
+    options = {"id": id_col, "layer": layer, "transform": transform, "na": na, **spec.to_dict()}
+    files = result_files(result) | {"manifest.json": to_json(manifest("fit", inputs, options))}
+    if dropped:
+        files["dropped.csv"] = "".join(f"{i}\n" for i in [id_col, *dropped])
+    write_folder(output, files)
+    return sorted(files)
+
+
+def load_dataset(
+    data: Path, id_col: str, y: str, x: Sequence[str], weights: Path | None, transform: str = "r",
+    layer: str | None = None, na: str = "error", step: Step = _quiet,
+) -> tuple[Dataset, list[str]]:
+    """Read the data and the weights, align them by id; return the dataset and the dropped ids."""
     step(f"reading {data.name}")
     frame = read_table(data, id_col, layer)
+    dropped = incomplete_ids(frame, [y, *x]) if na == "drop" else []
+    frame = frame.drop(index=dropped)
     W, label = None, ""
     if weights is not None:
         step(f"aligning {weights.name}")
-        graph = read_weights(weights)
-        if transform != "o":
-            graph = graph.transform(transform)
-        W = aligned_matrix(graph, list(frame.index))
+        W = weights_for(read_weights(weights), list(frame.index), transform, dropped)
         label = weights_label(weights, transform)
-    dataset = build_dataset(frame, spec.y, spec.x, source=str(data), W=W, weights_label=label)
-    step(f"fitting {spec.label} on {dataset.n} regions")
-    result = fit(spec, dataset)
-    step(f"writing {output}")
-    inputs = {"data": data} | ({"weights": weights} if weights is not None else {})
-    options = {"id": id_col, "layer": layer, "transform": transform, **spec.to_dict()}
-    files = result_files(result) | {"manifest.json": to_json(manifest("fit", inputs, options))}
-    write_folder(output, files)
-    return sorted(files)
+    return build_dataset(frame, y, tuple(x), source=str(data), W=W, weights_label=label), dropped
+
+
+def weights_for(graph: Graph, ids: list[str], transform: str, dropped: list[str]) -> sparse.csr_array:
+    """W for the data's regions: the graph less the ``dropped`` regions, then transformed."""
+    if dropped:
+        graph = graph.subgraph([i for i in graph.unique_ids if str(i) not in set(dropped)])
+    if transform != "o":
+        graph = graph.transform(transform)
+    return aligned_matrix(graph, ids)
 
 
 def table_text(

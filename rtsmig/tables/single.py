@@ -44,6 +44,13 @@ _MODEL_TEXT = {
     ("lag", "gmm"): "spatial lag, 2SLS (instruments X, WX, W²X)",
     ("error", "ml"): "spatial error, maximum likelihood",
     ("error", "gmm"): "spatial error, Kelejian–Prucha GM",
+    ("sac", "ml"): "spatial lag with spatial error (SAC/SARAR), maximum likelihood",
+    ("sac", "gmm"): "spatial lag with spatial error (SAC/SARAR), generalised spatial 2SLS",
+    ("durbin", "ml"): "spatial Durbin (lag of y and of X), maximum likelihood",
+    ("durbin-error", "ml"): "spatial Durbin error (lag of X, spatial error), maximum likelihood",
+    ("slx", "ml"): "spatially lagged X, least squares",
+    ("slx", "gmm"): "spatially lagged X, least squares",
+    ("gns", "gmm"): "general nesting spatial model, generalised spatial 2SLS",
 }
 
 
