@@ -31,7 +31,7 @@ import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 from numpy.polynomial import polynomial as P
 
-from rtsmig.models.logdet import EigenLogDet, _symmetrising_scale, eigenvalues
+from rtsmig.models.logdet import EigenLogDet, eigenvalues, symmetrising_scale
 
 # Monte Carlo trace settings of the power series: fixed seed, so the same inputs
 # give the same bytes.
@@ -230,7 +230,7 @@ def exact_multipliers(
     """
     n = W.shape[0]
     c = _constant_row_sum(W)
-    scale = None if c is not None or not spectral_totals else _symmetrising_scale(sp.csr_array(W))
+    scale = None if c is not None or not spectral_totals else symmetrising_scale(sp.csr_array(W))
     if scale is not None:
         root = np.sqrt(scale)
         S = (root[:, None] * W.toarray()) / root[None, :]

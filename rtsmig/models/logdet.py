@@ -92,7 +92,7 @@ def eigenvalues(W: sp.sparray) -> np.ndarray:
     keeping imaginary parts only if some exceed rounding noise, so that the
     modulus :math:`|1 - \rho\omega_i|` stays exact.
     """
-    scale = _symmetrising_scale(sp.csr_array(W))
+    scale = symmetrising_scale(sp.csr_array(W))
     if scale is not None:
         root = np.sqrt(scale)
         S = (root[:, None] * W.toarray()) / root[None, :]
@@ -103,7 +103,7 @@ def eigenvalues(W: sp.sparray) -> np.ndarray:
     return values
 
 
-def _symmetrising_scale(W: sp.csr_array) -> np.ndarray | None:
+def symmetrising_scale(W: sp.csr_array) -> np.ndarray | None:
     """Positive d with ``diag(d) W`` symmetric (checked to rounding), or ``None``."""
     if W.nnz == 0 or W.data.min() <= 0:
         return None

@@ -141,8 +141,8 @@ def dense_traces(W: sp.sparray, theta: float) -> tuple[float, float, float, np.n
     return float(np.trace(B)), float(np.sum(B * B.T)), float(np.sum(B * B)), a_inv
 
 
-def lr_test(y: np.ndarray, X: np.ndarray, loglik: float, term: str) -> TestResult:
-    r"""Likelihood-ratio test of the spatial parameter against OLS, on 1 df.
+def lr_test(y: np.ndarray, X: np.ndarray, loglik: float, terms: tuple[str, ...]) -> TestResult:
+    r"""Likelihood-ratio test of the spatial parameters ``terms`` against OLS, on ``len(terms)`` df.
 
     Notes
     -----
@@ -151,7 +151,9 @@ def lr_test(y: np.ndarray, X: np.ndarray, loglik: float, term: str) -> TestResul
     beta, *_ = la.lstsq(X, y)
     resid = y - X @ beta
     stat = 2.0 * (loglik - gaussian_loglik(float(resid @ resid), y.shape[0]))
-    return TestResult(f"LR test ({term})", stat, float(stats.chi2.sf(stat, 1)), 1.0, "chi2", f"{term} = 0")
+    df = len(terms)
+    null = " = ".join(terms) + " = 0"
+    return TestResult(f"LR test ({', '.join(terms)})", stat, float(stats.chi2.sf(stat, df)), float(df), "chi2", null)
 
 
 def ml_conventions(engine: str, model_param: str) -> dict[str, str]:

@@ -141,7 +141,7 @@ def fit_ml_error(spec: FitSpec, data: Dataset, engine: str | None = None) -> Fit
             "sigma2": est.sigma2,
         },
         diagnostics=(
-            lr_test(data.y, data.X, est.loglik, term),
+            lr_test(data.y, data.X, est.loglik, (term,)),
             *durbin_wald_tests(data.x_names, spec.wx_names, estimates, est.cov[: k + 1, : k + 1], None),
         ),
         impacts=impacts,

@@ -153,7 +153,7 @@ def fit_ml_lag(spec: FitSpec, data: Dataset, engine: str | None = None) -> FitRe
         },
         impacts=impacts,
         diagnostics=(
-            lr_test(data.y, data.X, est.loglik, term),
+            lr_test(data.y, data.X, est.loglik, (term,)),
             *durbin_wald_tests(data.x_names, spec.wx_names, estimates, est.cov[: k + 1, : k + 1], k),
         ),
         weights=data.weights_label,

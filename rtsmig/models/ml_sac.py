@@ -9,7 +9,6 @@ on the score polish the optimum.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -17,7 +16,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import scipy.linalg as la
 import scipy.sparse as sp
-from scipy import optimize, stats
+from scipy import optimize
 
 from rtsmig.errors import EstimationError
 from rtsmig.models.effects import model_impacts
@@ -29,7 +28,7 @@ from rtsmig.models.inference import (
 )
 from rtsmig.models.logdet import EigenLogDet, LogDet, make_logdet
 from rtsmig.models.ml import BOUND_TOL, check_ml_options, dense_traces, lr_test, ml_conventions
-from rtsmig.models.results import FitResult, TestResult
+from rtsmig.models.results import FitResult
 from rtsmig.models.spec import MODEL_TERMS, FitSpec
 
 if TYPE_CHECKING:  # runtime import would be circular: rtsmig.dataset imports models.spec
@@ -314,7 +313,7 @@ def fit_ml_sac(spec: FitSpec, data: Dataset, engine: str | None = None) -> FitRe
             "sigma2": est.sigma2,
         },
         impacts=impacts,
-        diagnostics=(_joint_lr_test(data.y, data.X, est.loglik),),
+        diagnostics=(lr_test(data.y, data.X, est.loglik, terms),),
         weights=data.weights_label,
         meta={
             "engine": logdet.name,
@@ -324,18 +323,6 @@ def fit_ml_sac(spec: FitSpec, data: Dataset, engine: str | None = None) -> FitRe
             "conventions": sac_conventions(logdet.name),
         },
     )
-
-
-def _joint_lr_test(y: np.ndarray, X: np.ndarray, loglik: float) -> TestResult:
-    r"""Likelihood-ratio test of :math:`\rho = \lambda = 0` against OLS, on 2 df.
-
-    Notes
-    -----
-    .. math:: LR = 2(\ell_{SAC} - \ell_{OLS}) \sim \chi^2_2
-    """
-    one_df = lr_test(y, X, loglik, ", ".join(MODEL_TERMS["sac"]))  # "LR test (rho, lambda)"
-    stat = one_df.statistic
-    return dataclasses.replace(one_df, p_value=float(stats.chi2.sf(stat, 2)), df=2.0, null="rho = lambda = 0")
 
 
 def sac_conventions(engine: str) -> dict[str, str]:

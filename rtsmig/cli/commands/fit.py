@@ -11,16 +11,13 @@ import typer
 from rtsmig.cli.commands.weights import Transform
 from rtsmig.cli.options import IdOption, LayerOption, QuietOption, split_columns
 from rtsmig.cli.progress import steps
-from rtsmig.models.spec import DEFAULT_X, DEFAULT_Y, MODELS, FitSpec
+from rtsmig.models.spec import DEFAULT_X, DEFAULT_Y, IMPACTS_SE, MODELS, FitSpec
 from rtsmig.pipeline.steps import fit_folder
 
 Model = Enum("Model", {m.replace("-", "_"): m for m in MODELS}, type=str)
 
 
-class ImpactsSE(str, Enum):
-    simulate = "simulate"
-    delta = "delta"
-    none = "none"
+ImpactsSE = Enum("ImpactsSE", {m: m for m in IMPACTS_SE}, type=str)
 
 
 class NA(str, Enum):
