@@ -10,14 +10,14 @@ from rtsmig.io.manifest import manifest, to_json
 from rtsmig.models import fit
 from rtsmig.models.selection import SELECT_MODELS, select_model
 from rtsmig.models.spec import FitSpec
-from rtsmig.pipeline.steps import Step, _quiet, load_dataset
+from rtsmig.pipeline.steps import Step, load_dataset, quiet
 from rtsmig.tables.select_report import report_json, report_markdown
 
 
 def select_folder(
     data: Path, output: Path, id_col: str, weights: Path, y: str, x: Sequence[str],
     wx: Sequence[str] | None = None, alpha: float = 0.05, transform: str = "r",
-    layer: str | None = None, na: str = "error", step: Step = _quiet,
+    layer: str | None = None, na: str = "error", step: Step = quiet,
 ) -> str:
     """Fit :data:`SELECT_MODELS`, choose among them, write ``report.md``, ``report.json``
     and ``manifest.json`` to ``output`` atomically; return the recommended model."""

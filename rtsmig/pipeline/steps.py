@@ -36,12 +36,12 @@ TRANSFORM_NAMES = {
 }
 
 
-def _quiet(_: str) -> None:
+def quiet(_: str) -> None:
     """The default progress callback: report nothing."""
 
 
 def regions_and_weights(
-    regions: Path, id_col: str, spec: WeightsSpec, layer: str | None = None, step: Step = _quiet
+    regions: Path, id_col: str, spec: WeightsSpec, layer: str | None = None, step: Step = quiet
 ) -> tuple[GeoDataFrame, BuiltWeights]:
     """Read a polygon layer and build its weights; errors name the regions file."""
     step(f"reading {regions.name}")
@@ -54,7 +54,7 @@ def regions_and_weights(
 
 
 def weights_file(
-    regions: Path, output: Path, id_col: str, spec: WeightsSpec, layer: str | None = None, step: Step = _quiet
+    regions: Path, output: Path, id_col: str, spec: WeightsSpec, layer: str | None = None, step: Step = quiet
 ) -> dict:
     """Build weights from a polygon layer; write ``output`` and ``output.json``; return the summary."""
     _, built = regions_and_weights(regions, id_col, spec, layer, step)
@@ -92,7 +92,7 @@ def fit_folder(
     weights: Path | None = None,
     transform: str = "r",
     layer: str | None = None,
-    step: Step = _quiet,
+    step: Step = quiet,
     na: str = "error",
 ) -> list[str]:
     """Fit one model and write its results folder atomically; return the file names.
@@ -118,7 +118,7 @@ def fit_folder(
 
 def load_dataset(
     data: Path, id_col: str, y: str, x: Sequence[str], weights: Path | None, transform: str = "r",
-    layer: str | None = None, na: str = "error", step: Step = _quiet,
+    layer: str | None = None, na: str = "error", step: Step = quiet,
 ) -> tuple[Dataset, list[str]]:
     """Read the data and the weights, align them by id; return the dataset and the dropped ids."""
     step(f"reading {data.name}")
@@ -136,7 +136,8 @@ def load_dataset(
 def weights_for(graph: Graph, ids: list[str], transform: str, dropped: list[str]) -> sparse.csr_array:
     """W for the data's regions: the graph less the ``dropped`` regions, then transformed."""
     if dropped:
-        graph = graph.subgraph([i for i in graph.unique_ids if str(i) not in set(dropped)])
+        gone = set(dropped)
+        graph = graph.subgraph([i for i in graph.unique_ids if str(i) not in gone])
     if transform != "o":
         graph = graph.transform(transform)
     return aligned_matrix(graph, ids)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from rtsmig.io.bundled import bundled_path
 from rtsmig.models.spec import FitSpec
-from rtsmig.pipeline.steps import Step, fit_folder, table_file, weights_file
+from rtsmig.pipeline.steps import Step, fit_folder, quiet, table_file, weights_file
 from rtsmig.simulate import CHANNELS, DIMENSIONS
 from rtsmig.weights.spec import WeightsSpec
 
@@ -33,11 +33,7 @@ def example_inputs() -> tuple[Path, Path]:
     return regions, bundled_path("examples", "strategy", "data.csv")
 
 
-def _quiet(_: str) -> None:
-    """Report nothing."""
-
-
-def run_strategy_example(out: Path, step: Step = _quiet) -> dict[str, Path]:
+def run_strategy_example(out: Path, step: Step = quiet) -> dict[str, Path]:
     """Run the strategy example into ``out``; return the tables written, by name.
 
     Islands (三沙市, 台湾省) are attached to their nearest region, as in the Makefile.
