@@ -25,7 +25,8 @@ from rtsmig.models.impacts_multipliers import (
     series_order,
     trace_multipliers,
 )
-from rtsmig.models.logdet import EigenLogDet, make_logdet
+from rtsmig.models.logdet import EigenLogDet
+from rtsmig.models.logdet_engines import make_logdet
 from rtsmig.models.ml_lag import ml_lag_kernel
 from rtsmig.models.results import IMPACT_EFFECTS
 

@@ -97,16 +97,38 @@ def test_robust_ml_is_refused(model):
         fit(spec(model, "ml", robust=True), columbus_dataset())
 
 
-def test_ml_above_4000_regions_points_to_gmm():
-    n = 4001
+def _ring_data(n: int) -> Dataset:
     rng = np.random.default_rng(0)
     ring = sp.diags([np.full(n - 1, 0.5), np.full(n - 1, 0.5)], [-1, 1], format="lil")
     ring[0, n - 1] = ring[n - 1, 0] = 0.5
     X = np.column_stack([np.ones(n), rng.standard_normal(n)])
-    data = Dataset(tuple(map(str, range(n))), rng.standard_normal(n), X, "y", ("(Intercept)", "x"),
-                   sp.csr_array(ring))
-    with pytest.raises(EstimationError, match="4,000 regions is not available yet.*--method gmm"):
-        fit(spec("lag", "ml"), data)
+    return Dataset(tuple(map(str, range(n))), rng.standard_normal(n), X, "y", ("(Intercept)", "x"), sp.csr_array(ring))
+
+
+def test_sac_ml_above_4000_regions_points_to_gmm():
+    with pytest.raises(EstimationError, match="sac model is limited to 4,000 regions.*--method gmm"):
+        fit(spec("sac", "ml"), _ring_data(4001))
+
+
+def test_eigen_engine_above_4000_regions_points_to_sparse_engines():
+    with pytest.raises(EstimationError, match=r"--logdet eigen .*\(limit 4,000 regions\); use --logdet auto, cholesky or lu"):
+        fit(spec("lag", "ml"), _ring_data(4001), engine="eigen")
+
+
+@pytest.mark.parametrize("engine", ["chebyshev", "mc"])
+def test_sac_refuses_approximate_engines(engine):
+    with pytest.raises(EstimationError, match=f"--logdet {engine} is not available for the sac model"):
+        fit(spec("sac", "ml"), columbus_dataset(), engine=engine)
+
+
+def test_chebyshev_refuses_a_w_not_similar_to_a_symmetric_matrix():
+    data = _ring_data(30)
+    W = data.W.tolil()
+    W[0, 1], W[0, 2] = 0.25, 0.25  # row 0 now has a neighbour that does not list it
+    W = sp.csr_array(W)
+    W = sp.csr_array(W / W.sum(axis=1)[:, None])
+    with pytest.raises(EstimationError, match="chebyshev needs a W similar to a symmetric matrix.*mc or lu"):
+        fit(spec("lag", "ml"), Dataset(data.ids, data.y, data.X, "y", data.x_names, W), engine="chebyshev")
 
 
 def test_parameter_on_its_bound():

@@ -22,7 +22,8 @@ from scipy import stats
 
 from rtsmig.dataset import Dataset
 from rtsmig.errors import EstimationError
-from rtsmig.models.logdet import EigenLogDet, make_logdet
+from rtsmig.models.logdet import EigenLogDet
+from rtsmig.models.logdet_engines import make_logdet
 from rtsmig.models.ml_sac import fit_ml_sac, ml_sac_kernel
 from rtsmig.models.results import FitResult
 from rtsmig.models.spec import INTERCEPT, FitSpec

@@ -14,7 +14,7 @@ from cli_helpers import REFERENCE, assert_error, run
 from models_fixtures import columbus_dataset, reference, spec
 
 from rtsmig.models import fit
-from rtsmig.models.logdet import make_logdet
+from rtsmig.models.logdet_engines import make_logdet
 from rtsmig.models.ml_lag import ml_lag_kernel
 from rtsmig.models.model_tests import durbin_wald_tests, lr_between
 from rtsmig.models.selection import SELECT_MODELS, recommend, select_model

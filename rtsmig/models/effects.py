@@ -32,6 +32,7 @@ def model_impacts(
     cov: np.ndarray | None,
     rho_index: int | None,
     eigen: EigenLogDet | None = None,
+    logdet=None,
 ) -> tuple[tuple[Impact, ...], str | None]:
     """The impacts of ``spec``'s model and how they were computed; ``((), None)`` without spillovers.
 
@@ -43,6 +44,7 @@ def model_impacts(
     params, cov : the estimates and their covariance (``cov`` unused with ``impacts_se="none"``).
     rho_index : where rho sits in ``params``; ``None`` for slx and durbin-error.
     eigen : an eigenvalue engine already built for W.
+    logdet : the fit's log-determinant engine; an approximate one lends its moments at large n.
     """
     if spec.model not in SPILLOVER_MODELS:
         return (), None
@@ -55,4 +57,5 @@ def model_impacts(
         theta_index=[position[wx_term(n)] if n in lagged else None for n in names],
         rho_index=rho_index,
         se=spec.impacts_se, draws=spec.draws, seed=spec.seed, ci_level=spec.ci_level, eigen=eigen,
+        logdet=logdet,
     )

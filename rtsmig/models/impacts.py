@@ -23,6 +23,7 @@ import scipy.sparse as sp
 from scipy import stats
 
 from rtsmig.errors import EstimationError
+from rtsmig.models.impacts_moments import moment_multipliers
 from rtsmig.models.impacts_multipliers import (
     Multipliers,
     exact_multipliers,
@@ -32,7 +33,7 @@ from rtsmig.models.impacts_multipliers import (
     series_order,
     trace_multipliers,
 )
-from rtsmig.models.logdet import EIGEN_MAX_N, EigenLogDet
+from rtsmig.models.logdet import DENSE_MAX_N, EigenLogDet
 from rtsmig.models.results import IMPACT_EFFECTS, Impact
 from rtsmig.models.spec import IMPACTS_SE
 
@@ -119,7 +120,8 @@ def spatial_impacts(
     seed: int = 1,
     ci_level: float = 0.95,
     eigen: EigenLogDet | None = None,
-    exact_max_n: int = EIGEN_MAX_N,
+    exact_max_n: int = DENSE_MAX_N,
+    logdet=None,
 ) -> tuple[tuple[Impact, ...], str]:
     r"""Impacts of each regressor in ``names``, with inference, and a one-line method text.
 
@@ -137,7 +139,9 @@ def spatial_impacts(
     draws, seed : number of draws and seed of ``simulate``.
     ci_level : coverage of the intervals.
     eigen : an eigenvalue engine already built for W, reused.
-    exact_max_n : exact multipliers up to this many regions, power series above.
+    exact_max_n : exact multipliers up to this many regions (at any n with ``eigen``); above, the moments of
+        ``logdet`` when it is an approximate engine that has them, else power series.
+    logdet : the log-determinant engine of the fit.
 
     Returns
     -------
@@ -165,7 +169,7 @@ def spatial_impacts(
     if se != "none" and cov is None:
         raise ValueError(f"se={se!r} needs the covariance of the estimates")
     sample = _draw(params, np.asarray(cov, dtype=float), layout.used, draws, seed) if se == "simulate" else None
-    engine, sample, dropped = _engine(W, layout, params, sample, se, eigen, exact_max_n)
+    engine, sample, dropped = _engine(W, layout, params, sample, se, eigen, exact_max_n, logdet)
     point = layout.effects(engine, params[None, :])[0]
     if se == "none":
         return _rows(names, point), f"{engine.description}; point impacts only"
@@ -216,6 +220,7 @@ def _engine(
     se: str,
     eigen: EigenLogDet | None,
     exact_max_n: int,
+    logdet=None,
 ) -> tuple[Multipliers, np.ndarray | None, int]:
     """The multipliers, the draws with rho inside their parameter space, and how many were not.
 
@@ -225,8 +230,9 @@ def _engine(
     if layout.rho_index is None:
         return linear_multipliers(W), sample, 0
     rho_hat = float(params[layout.rho_index])
-    exact = W.shape[0] <= exact_max_n
+    exact = eigen is not None or W.shape[0] <= exact_max_n
     engine = exact_multipliers(W, eigen, spectral_totals=se == "simulate") if exact else None
+    moments = None if exact or not hasattr(logdet, "coefficients") else logdet
     lo, hi = engine.bounds if engine is not None else series_bounds(W)
     dropped = 0
     if sample is not None:
@@ -248,7 +254,10 @@ def _engine(
         rho_abs = abs(rho_hat)
         if sample is not None:
             rho_abs = max(rho_abs, float(np.max(np.abs(sample[:, layout.rho_index]))))
-        engine = trace_multipliers(W, series_order(rho_abs / hi))
+        if moments is not None:
+            engine = moment_multipliers(W, moments, rho_abs)
+        else:
+            engine = trace_multipliers(W, series_order(rho_abs / hi))
     return engine, sample, dropped
 
 

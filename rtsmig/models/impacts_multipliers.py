@@ -327,17 +327,7 @@ def trace_multipliers(W: sp.sparray, order: int) -> Multipliers:
     """
     probes = mc_traces(W, order + 1)
     traces = probes.mean(axis=0)
-    c = _constant_row_sum(W)
-    if c is not None:
-        total = (SpectralSum(np.array([c]), np.ones(1), 0), SpectralSum(np.array([c]), np.ones(1), 1))
-        how = "total exact from the constant row sums, 1/(1 - rho c)"
-    else:
-        v, moments = np.ones(W.shape[0]), []
-        for _ in range(order + 2):
-            moments.append(float(np.mean(v)))
-            v = W @ v
-        total = (PowerSeries(np.array(moments[:-1])), PowerSeries(np.array(moments[1:])))
-        how = "total from exact 1'W^j 1 to the same order"
+    total, how = series_totals(W, order)
     return Multipliers(
         direct=(PowerSeries(traces[:-1]), PowerSeries(traces[1:])),
         total=total,
@@ -346,6 +336,21 @@ def trace_multipliers(W: sp.sparray, order: int) -> Multipliers:
         f"and Monte Carlo above ({MC_DRAWS} probes, seed {MC_SEED}); {how}",
         probe_traces=probes,
     )
+
+
+def series_totals(W: sp.sparray, order: int) -> tuple[tuple[Multiplier, Multiplier], str]:
+    r"""(T0, T1) and how: exact :math:`c^p/(1-\rho c)` for constant row sums c, else the
+    power series of the exact :math:`\mathbf 1'W^j\mathbf 1/n` to ``order``."""
+    c = _constant_row_sum(W)
+    if c is not None:
+        total = (SpectralSum(np.array([c]), np.ones(1), 0), SpectralSum(np.array([c]), np.ones(1), 1))
+        return total, "total exact from the constant row sums, 1/(1 - rho c)"
+    v, moments = np.ones(W.shape[0]), []
+    for _ in range(order + 2):
+        moments.append(float(np.mean(v)))
+        v = W @ v
+    total = (PowerSeries(np.array(moments[:-1])), PowerSeries(np.array(moments[1:])))
+    return total, "total from exact 1'W^j 1 to the same order"
 
 
 def mc_trace_inverse(W: sp.sparray, rho: float) -> float:

@@ -1,14 +1,13 @@
 """Log-determinant engines: ``log|det(I - rho W)|`` behind one small interface.
 
 The ML estimators only ever ask an engine for its value at ``rho``, for the
-parameter space ``bounds`` and (when cheap) for the derivative. Engines are
-registered by name in :data:`LOGDET_ENGINES`, so a sparse approximation for very
-large ``n`` can be added later without touching the estimators.
+parameter space ``bounds`` and (when cheap) for the derivative. This module has
+the exact engines; :mod:`rtsmig.models.logdet_approx` the approximations for
+large n, and :mod:`rtsmig.models.logdet_engines` the registry and the choice.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Protocol
 
 import numpy as np
@@ -20,6 +19,10 @@ from rtsmig.errors import EstimationError
 
 # Above this many regions the eigenvalues of a dense n x n W are too slow to compute.
 EIGEN_MAX_N = 4000
+# Up to this many regions dense O(n^3) work (eigenvalues, an inverse) costs well under a
+# second, so traces and impacts are exact there whatever the engine; above it they are
+# exact only with the eigen engine (which has paid for the dense work already).
+DENSE_MAX_N = 1000
 # Imaginary parts below this are rounding noise of a W similar to a symmetric matrix.
 _IMAG_TOL = 1e-10
 # Relative asymmetry of D W up to which it counts as symmetric (rounding of the weights).
@@ -151,20 +154,41 @@ class LULogDet:
         return None
 
 
-LOGDET_ENGINES: dict[str, Callable[[sp.sparray], LogDet]] = {
-    "eigen": EigenLogDet,
-    "lu": LULogDet,
-}
+class CholeskyLogDet(LULogDet):
+    r"""Exact log-determinant from a symmetric factorisation of the symmetric form of ``I - rho W``.
 
+    Notes
+    -----
+    For W similar to a symmetric matrix, :math:`DW` symmetric, the matrix
+    :math:`I - \rho S` with :math:`S = D^{1/2}WD^{-1/2}` is symmetric, has the
+    same determinant as :math:`I - \rho W`, and is positive definite inside the
+    parameter space. It is factorised as :math:`LDL'` (SuperLU in symmetric
+    mode: a fill-reducing ordering of :math:`A + A'`, no pivoting, so that
+    :math:`U = DL'`; SciPy has no sparse Cholesky, and this is the same
+    factorisation up to the square roots), and
+    :math:`\log|I - \rho W| = \sum_i \log|U_{ii}|`. A pivot that is not
+    positive means rho is outside the parameter space.
+    """
 
-def make_logdet(W: sp.sparray, engine: str | None = None) -> LogDet:
-    """Build the named engine, or ``eigen`` up to :data:`EIGEN_MAX_N` regions and ``lu`` above."""
-    if engine is None:
-        engine = "eigen" if W.shape[0] <= EIGEN_MAX_N else "lu"
-    try:
-        factory = LOGDET_ENGINES[engine]
-    except KeyError:
-        raise EstimationError(
-            f"unknown log-determinant engine {engine!r}; use one of {sorted(LOGDET_ENGINES)}"
-        ) from None
-    return factory(W)
+    name = "cholesky"
+
+    def __init__(self, W: sp.sparray) -> None:
+        scale = symmetrising_scale(sp.csr_array(W))
+        if scale is None:
+            raise EstimationError(
+                "--logdet cholesky needs a W similar to a symmetric matrix (e.g. contiguity "
+                "weights, row-standardised); use --logdet lu for this W"
+            )
+        super().__init__(W)  # the bounds: W and its symmetric form share their spectrum
+        root = np.sqrt(scale)
+        self._W = sp.csc_array((root[:, None] * sp.csr_array(W)) / root[None, :])
+
+    def __call__(self, rho: float) -> float:
+        lu = spla.splu(
+            sp.csc_matrix(self._I - rho * self._W), permc_spec="MMD_AT_PLUS_A",
+            diag_pivot_thresh=0.0, options={"SymmetricMode": True},
+        )
+        pivots = lu.U.diagonal()
+        if np.any(pivots <= 0):
+            return -np.inf
+        return float(np.sum(np.log(pivots)))

@@ -26,20 +26,22 @@ BOUND_TOL = 1e-6
 XATOL = 1e-10
 # Root tolerance of the polish on a central-difference score (engines without a derivative).
 NUMERICAL_XTOL = 1e-13
-# ML standard errors use a dense (I - theta W)^-1; a later release replaces it.
-ML_MAX_N = EIGEN_MAX_N
+# The SAC model's standard errors still use dense inverses (lag and error do not).
+SAC_MAX_N = EIGEN_MAX_N
+# Second-difference step of the concentrated log-likelihood, for the error bound of an estimate.
+CURVATURE_STEP = 1e-4
 
 
-def check_ml_options(spec: FitSpec, n: int) -> None:
-    """Refuse robust SEs, and ML above :data:`ML_MAX_N` regions (the dense inverse is too large)."""
+def check_ml_options(spec: FitSpec, n: int, max_n: int | None = None) -> None:
+    """Refuse robust SEs, and more than ``max_n`` regions where an estimator is dense."""
     if spec.robust:
         raise EstimationError(
             "robust standard errors are not available for ML estimation; "
             "drop --robust or use --method gmm"
         )
-    if n > ML_MAX_N:
+    if max_n is not None and n > max_n:
         raise EstimationError(
-            f"ML estimation above {ML_MAX_N:,} regions is not available yet ({n:,} regions); "
+            f"ML estimation of the {spec.model} model is limited to {max_n:,} regions ({n:,} here); "
             "use --method gmm"
         )
 
@@ -71,8 +73,20 @@ def maximise(
     Bounded Brent search (``xatol`` :data:`XATOL`); Brent's accuracy is limited
     to about :math:`\sqrt{\epsilon}|\theta|`, hence the polish on the score,
     :math:`\ell_c'(\hat\theta) = 0`: to machine precision with an analytic
-    score, to about :math:`10^{-11}` with the numerical one.
+    score, to about :math:`10^{-11}` with the numerical one. An approximate
+    engine may then raise its degree for accuracy at the optimum
+    (``logdet.refine``); the search is repeated until it no longer does.
     """
+    theta = _maximise_once(concentrated, logdet, score, name)
+    refine = getattr(logdet, "refine", None)
+    while refine is not None and refine(theta):
+        theta = _maximise_once(concentrated, logdet, score, name)
+    return theta
+
+
+def _maximise_once(
+    concentrated: Callable[[float], float], logdet: LogDet, score: Callable[[float], float] | None, name: str
+) -> float:
     lo, hi = logdet.bounds
     span = hi - lo
     # Stay off the bounds themselves, where log|I - theta W| is -inf.
@@ -141,6 +155,25 @@ def dense_traces(W: sp.sparray, theta: float) -> tuple[float, float, float, np.n
     return float(np.trace(B)), float(np.sum(B * B.T)), float(np.sum(B * B)), a_inv
 
 
+def engine_accuracy(concentrated: Callable[[float], float], logdet: LogDet, theta: float, name: str) -> dict | None:
+    r"""An approximate engine's error bounds at the estimate, and the bound they imply on it.
+
+    Notes
+    -----
+    An error :math:`\delta` in the score moves the root by about
+    :math:`\delta/|\ell_c''(\hat\theta)|`, with the curvature from a
+    second difference of the concentrated log-likelihood.
+    """
+    accuracy = getattr(logdet, "accuracy", None)
+    if accuracy is None:
+        return None
+    out = accuracy(theta)
+    h = CURVATURE_STEP
+    curvature = (concentrated(theta + h) - 2.0 * concentrated(theta) + concentrated(theta - h)) / (h * h)
+    out[f"{name}_error_bound"] = out["score_error_bound"] / abs(curvature) if curvature else float("inf")
+    return {key: (float(v) if isinstance(v, (float, np.floating)) else v) for key, v in out.items()}
+
+
 def lr_test(y: np.ndarray, X: np.ndarray, loglik: float, terms: tuple[str, ...]) -> TestResult:
     r"""Likelihood-ratio test of the spatial parameters ``terms`` against OLS, on ``len(terms)`` df.
 
@@ -156,13 +189,16 @@ def lr_test(y: np.ndarray, X: np.ndarray, loglik: float, terms: tuple[str, ...])
     return TestResult(f"LR test ({', '.join(terms)})", stat, float(stats.chi2.sf(stat, df)), float(df), "chi2", null)
 
 
-def ml_conventions(engine: str, model_param: str) -> dict[str, str]:
+def ml_conventions(engine: str, model_param: str, traces: str = "exact (dense inverse)") -> dict[str, str]:
     """The ``meta["conventions"]`` shared by the ML estimators."""
+    exact = engine in ("eigen", "lu", "cholesky")
     return {
         "sigma2": "SSE/n (ML estimate, no degrees-of-freedom correction)",
         "aic_bic": f"AIC = -2 loglik + 2p, BIC = -2 loglik + ln(n) p with p = k + 2 (the k betas, "
         f"{model_param} and sigma2), as R spatialreg; spreg counts fewer, so its AIC is lower",
         "se": "inverse of the analytic asymptotic information matrix (Anselin 1988), "
-        "as R spatialreg with method='eigen'; z statistics",
-        "loglik": f"full Gaussian log-likelihood with an exact log-determinant ({engine} engine)",
+        f"as R spatialreg with method='eigen'; z statistics; traces: {traces}",
+        "loglik": f"full Gaussian log-likelihood with an {'exact' if exact else 'approximate'} "
+        f"log-determinant ({engine} engine"
+        + ("" if exact else "; its error bounds at the estimate are in meta.logdet_accuracy") + ")",
     }

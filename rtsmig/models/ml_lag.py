@@ -16,8 +16,10 @@ from rtsmig.models.inference import (
     information_criteria,
     squared_correlation,
 )
-from rtsmig.models.logdet import EigenLogDet, LogDet, make_logdet
-from rtsmig.models.ml import check_ml_options, dense_traces, lr_test, maximise, ml_conventions
+from rtsmig.models.logdet import EigenLogDet, LogDet
+from rtsmig.models.logdet_engines import make_logdet
+from rtsmig.models.ml import check_ml_options, engine_accuracy, lr_test, maximise, ml_conventions
+from rtsmig.models.ml_traces import Traces, spatial_traces
 from rtsmig.models.model_tests import durbin_wald_tests
 from rtsmig.models.results import FitResult
 from rtsmig.models.spec import SPATIAL_TERMS, FitSpec
@@ -28,7 +30,11 @@ if TYPE_CHECKING:  # runtime import would be circular: rtsmig.dataset imports mo
 
 @dataclass(frozen=True)
 class MLLagEstimate:
-    """Arrays of one ML lag fit; ``cov`` covers (beta, rho, sigma2) in that order."""
+    """Arrays of one ML lag fit; ``cov`` covers (beta, rho, sigma2) in that order.
+
+    ``traces`` says how the information matrix's traces were computed;
+    ``accuracy`` holds an approximate engine's error bounds (``None`` if exact).
+    """
 
     beta: np.ndarray
     rho: float
@@ -37,6 +43,8 @@ class MLLagEstimate:
     resid: np.ndarray
     fitted: np.ndarray
     cov: np.ndarray
+    traces: Traces
+    accuracy: dict | None = None
 
 
 def ml_lag_kernel(y: np.ndarray, X: np.ndarray, W: sp.sparray, logdet: LogDet) -> MLLagEstimate:
@@ -77,6 +85,7 @@ def ml_lag_kernel(y: np.ndarray, X: np.ndarray, W: sp.sparray, logdet: LogDet) -
     resid = e0 - rho * e1
     ssr = float(resid @ resid)
     sigma2 = ssr / n
+    cov, traces = lag_covariance(X, W, beta, rho, sigma2, logdet)
     return MLLagEstimate(
         beta=beta,
         rho=rho,
@@ -84,13 +93,15 @@ def ml_lag_kernel(y: np.ndarray, X: np.ndarray, W: sp.sparray, logdet: LogDet) -
         loglik=gaussian_loglik(ssr, n, logdet(rho)),
         resid=resid,
         fitted=y - resid,
-        cov=lag_covariance(X, W, beta, rho, sigma2),
+        cov=cov,
+        traces=traces,
+        accuracy=engine_accuracy(concentrated, logdet, rho, "rho"),
     )
 
 
 def lag_covariance(
-    X: np.ndarray, W: sp.sparray, beta: np.ndarray, rho: float, sigma2: float
-) -> np.ndarray:
+    X: np.ndarray, W: sp.sparray, beta: np.ndarray, rho: float, sigma2: float, logdet: LogDet | None = None
+) -> tuple[np.ndarray, Traces]:
 
     r"""Inverse of the analytic information matrix of (beta, rho, sigma2).
 
@@ -105,17 +116,19 @@ def lag_covariance(
         v'X/\sigma^2 & tr(B^2) + tr(B'B) + v'v/\sigma^2 & tr(B)/\sigma^2\\
         0 & tr(B)/\sigma^2 & n/(2\sigma^4)
         \end{pmatrix}
+
+    The traces and :math:`v` come from :func:`~rtsmig.models.ml_traces.spatial_traces`.
     """
     n, k = X.shape
-    tr_b, tr_b2, tr_btb, a_inv = dense_traces(W, rho)
-    v = W @ (a_inv @ (X @ beta))
+    tr = spatial_traces(W, rho, logdet, extra=X @ beta)
+    v = np.ravel(tr.b_extra)
     info = np.zeros((k + 2, k + 2))
     info[:k, :k] = X.T @ X / sigma2
     info[:k, k] = info[k, :k] = X.T @ v / sigma2
-    info[k, k] = tr_b2 + tr_btb + float(v @ v) / sigma2
-    info[k, k + 1] = info[k + 1, k] = tr_b / sigma2
+    info[k, k] = tr.tr_b2 + tr.tr_btb + float(v @ v) / sigma2
+    info[k, k + 1] = info[k + 1, k] = tr.tr_b / sigma2
     info[k + 1, k + 1] = n / (2.0 * sigma2**2)
-    return la.inv(info)
+    return la.inv(info), tr
 
 
 def fit_ml_lag(spec: FitSpec, data: Dataset, engine: str | None = None) -> FitResult:
@@ -132,9 +145,9 @@ def fit_ml_lag(spec: FitSpec, data: Dataset, engine: str | None = None) -> FitRe
     estimates = np.append(est.beta, est.rho)
     impacts, impacts_method = model_impacts(
         spec, data, estimates, est.cov[: k + 1, : k + 1], rho_index=k,
-        eigen=logdet if isinstance(logdet, EigenLogDet) else None,
+        eigen=logdet if isinstance(logdet, EigenLogDet) else None, logdet=logdet,
     )
-    conventions = ml_conventions(logdet.name, term)
+    conventions = ml_conventions(logdet.name, term, est.traces.method)
     conventions["pseudo_r2"] = (
         "squared correlation of y and the fitted X b + rho W y (spreg ML_Lag.pr2)"
     )
@@ -162,6 +175,8 @@ def fit_ml_lag(spec: FitSpec, data: Dataset, engine: str | None = None) -> FitRe
             "coef_test": "z",
             "impacts_method": impacts_method,
             "parameter_space": [float(b) for b in logdet.bounds],
+            **({"logdet_accuracy": est.accuracy} if est.accuracy else {}),
+            **({"traces_relative_se": est.traces.relative_se} if est.traces.relative_se else {}),
             "conventions": conventions,
         },
     )

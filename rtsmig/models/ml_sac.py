@@ -26,8 +26,9 @@ from rtsmig.models.inference import (
     information_criteria,
     squared_correlation,
 )
-from rtsmig.models.logdet import EigenLogDet, LogDet, make_logdet
-from rtsmig.models.ml import BOUND_TOL, check_ml_options, dense_traces, lr_test, ml_conventions
+from rtsmig.models.logdet import EigenLogDet, LogDet
+from rtsmig.models.logdet_engines import make_logdet
+from rtsmig.models.ml import BOUND_TOL, SAC_MAX_N, check_ml_options, dense_traces, lr_test, ml_conventions
 from rtsmig.models.results import FitResult
 from rtsmig.models.spec import MODEL_TERMS, FitSpec
 
@@ -289,8 +290,10 @@ def fit_ml_sac(spec: FitSpec, data: Dataset, engine: str | None = None) -> FitRe
     """ML SAC model with SEs, fit statistics and exact impacts (see :func:`ml_sac_kernel`)."""
     W = data.W
     n, k = data.X.shape
-    check_ml_options(spec, n)
-    logdet = make_logdet(W, engine)
+    check_ml_options(spec, n, SAC_MAX_N)
+    if engine in ("chebyshev", "mc"):
+        raise EstimationError(f"--logdet {engine} is not available for the sac model; use eigen, cholesky or lu")
+    logdet = make_logdet(W, "eigen" if engine in (None, "auto") else engine)
     est = ml_sac_kernel(data.y, data.X, W, logdet)
     terms = MODEL_TERMS["sac"]
     # The error process leaves the mean (I - rho W)^-1 X beta alone: the lag's impacts at the SAC rho.

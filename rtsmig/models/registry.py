@@ -17,7 +17,7 @@ from rtsmig.models.checks import check_dataset, check_design
 from rtsmig.models.design import with_spatial_lags
 from rtsmig.models.gmm import fit_gm_error, fit_gmm_lag
 from rtsmig.models.gmm_combo import fit_gmm_gns, fit_gmm_sac
-from rtsmig.models.logdet import LOGDET_ENGINES
+from rtsmig.models.logdet_engines import LOGDET_CHOICES
 from rtsmig.models.ml_error import fit_ml_error
 from rtsmig.models.ml_lag import fit_ml_lag
 from rtsmig.models.ml_sac import fit_ml_sac
@@ -64,9 +64,9 @@ def check_spec(spec: FitSpec, engine: str | None) -> None:
         raise EstimationError(
             f"the {spec.model} model has no {spec.method} estimator; use --method {' or '.join(methods)}"
         )
-    if engine is not None and engine not in LOGDET_ENGINES:
+    if engine is not None and engine not in LOGDET_CHOICES:
         raise EstimationError(
-            f"unknown log-determinant engine {engine!r}; use one of {', '.join(LOGDET_ENGINES)}"
+            f"unknown log-determinant engine {engine!r}; use one of {', '.join(LOGDET_CHOICES)}"
         )
     if not 0.0 < spec.ci_level < 1.0:
         raise EstimationError(f"ci_level must lie between 0 and 1, not {spec.ci_level}")
@@ -79,8 +79,9 @@ def fit(spec: FitSpec, data: Dataset, *, engine: str | None = None) -> FitResult
     ----------
     spec : what to fit (model, method, robust SEs, confidence level).
     data : y, X (intercept first) and, for spatial models, a transformed W.
-    engine : log-determinant engine of the ML estimators, ``"eigen"`` or
-        ``"lu"``; by default eigen up to 4,000 regions. Ignored by OLS and GMM.
+    engine : log-determinant engine of the ML estimators (one of
+        :data:`~rtsmig.models.logdet_engines.LOGDET_CHOICES`); by default
+        ``spec.logdet``. Ignored by OLS and GMM.
 
     Returns
     -------
@@ -106,6 +107,7 @@ def fit(spec: FitSpec, data: Dataset, *, engine: str | None = None) -> FitResult
     >>> print(f"{result.coef['x']:.4f}")
     2.9829
     """
+    engine = spec.logdet if engine is None else engine
     check_spec(spec, engine)
     check_dataset(spec, data)
     if spec.model in WX_MODELS:

@@ -48,6 +48,8 @@ class FitSpec:
         estimates' asymptotic normal distribution, as R's ``impacts(..., R=)``),
         ``delta`` (the delta method) or ``none``.
     draws, seed : number of draws and seed of the ``simulate`` method.
+    logdet : log-determinant engine of the ML estimators (see
+        :mod:`rtsmig.models.logdet_engines`); ``auto`` chooses by n.
     """
 
     model: str = "ols"
@@ -61,6 +63,7 @@ class FitSpec:
     impacts_se: str = "simulate"
     draws: int = 1000
     seed: int = 1
+    logdet: str = "auto"
 
     @property
     def wx_names(self) -> tuple[str, ...]:
@@ -91,6 +94,7 @@ class FitSpec:
             "impacts_se": self.impacts_se,
             "draws": self.draws,
             "seed": self.seed,
+            "logdet": self.logdet,
         }
 
     @classmethod

@@ -11,6 +11,7 @@ import typer
 from rtsmig.cli.commands.weights import Transform
 from rtsmig.cli.options import IdOption, LayerOption, QuietOption, split_columns
 from rtsmig.cli.progress import steps
+from rtsmig.models.logdet_engines import LOGDET_CHOICES
 from rtsmig.models.spec import DEFAULT_X, DEFAULT_Y, IMPACTS_SE, MODELS, FitSpec
 from rtsmig.pipeline.steps import fit_folder
 
@@ -18,6 +19,7 @@ Model = Enum("Model", {m.replace("-", "_"): m for m in MODELS}, type=str)
 
 
 ImpactsSE = Enum("ImpactsSE", {m: m for m in IMPACTS_SE}, type=str)
+LogDetEngine = Enum("LogDetEngine", {m: m for m in LOGDET_CHOICES}, type=str)
 
 
 class NA(str, Enum):
@@ -59,6 +61,13 @@ def fit(
     ] = ImpactsSE.simulate,
     draws: Annotated[int, typer.Option(min=100, help="--impacts-se simulate: number of draws.")] = 1000,
     seed: Annotated[int, typer.Option(min=0, help="--impacts-se simulate: seed (same seed, same bytes).")] = 1,
+    logdet: Annotated[
+        LogDetEngine,
+        typer.Option(
+            help="ML log-determinant: auto (eigen up to 1,000 regions, chebyshev above); exact eigen, "
+            "lu, cholesky; approximate chebyshev, mc (error bounds in result.json)."
+        ),
+    ] = LogDetEngine.auto,
     na: Annotated[
         NA, typer.Option("--na", help="Missing y/x values: error, or drop those regions and subset (re-standardise) W.")
     ] = NA.error,
@@ -77,11 +86,14 @@ def fit(
 
     Example: rtsmig fit columbus.csv --id id --weights queen.gal --model durbin
     --y CRIME --x INC,HOVAL --impacts-se delta -o out/durbin
+
+    Example (a million regions): rtsmig fit grid.csv --id id --weights rook.parquet
+    --model lag --y y --x x1,x2 --logdet chebyshev -o out/lag
     """
     spec = FitSpec(
         model=model.value, method=method.value, y=y, x=split_columns(x),
         name=name, robust=robust, ci_level=ci, wx=None if wx is None else split_columns(wx),
-        impacts_se=impacts_se.value, draws=draws, seed=seed,
+        impacts_se=impacts_se.value, draws=draws, seed=seed, logdet=logdet.value,
     )
     if model.value != "ols" and weights is None:
         raise typer.BadParameter(f"--model {model.value} needs --weights", param_hint="--weights")
