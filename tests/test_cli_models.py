@@ -91,3 +91,23 @@ def test_wx_naming_an_unknown_column_is_an_estimation_error(tmp_path):
 def test_a_model_without_that_method_is_an_estimation_error(tmp_path):
     result = _fit(tmp_path / "x", "--model", "durbin-error", "--method", "gmm")
     assert_error(result, 5, "no gmm estimator", "--method ml")
+
+
+def test_logdet_engine_is_chosen_on_the_command_line_and_recorded(tmp_path):
+    """--logdet reaches the estimator; result.json and manifest.json say which engine ran."""
+    out = tmp_path / "cheb"
+    result = _fit(out, "--model", "lag", "--logdet", "chebyshev")
+    assert result.exit_code == 0, result.stderr
+    saved = json.loads((out / "result.json").read_text())
+    assert saved["meta"]["engine"] == "chebyshev"
+    assert saved["meta"]["logdet_accuracy"]["rho_error_bound"] > 0
+    assert json.loads((out / "manifest.json").read_text())["options"]["logdet"] == "chebyshev"
+    auto = tmp_path / "auto"
+    assert _fit(auto, "--model", "lag").exit_code == 0
+    assert json.loads((auto / "result.json").read_text())["meta"]["engine"] == "eigen"  # 49 regions
+
+
+def test_an_unknown_logdet_engine_is_a_usage_error(tmp_path):
+    result = _fit(tmp_path / "out", "--model", "lag", "--logdet", "magic")
+    assert result.exit_code == 2
+    assert "magic" in result.stderr and not (tmp_path / "out").exists()

@@ -23,7 +23,9 @@ from rtsmig.errors import EstimationError
 from rtsmig.models.logdet import symmetrising_scale
 from rtsmig.models.moments import ProbeMoments, chebyshev_nodes, ellipse_bound, interpolation_matrix
 
-START_DEGREE = 30
+START_DEGREE = 20
+# The degree rises in steps of this many orders (each costs one sparse block product).
+DEGREE_STEP = 5
 # Moments up to this order are exact (from the sparse W^2), the rest Monte Carlo.
 EXACT_ORDER = 4
 MAX_DEGREE = 400
@@ -49,6 +51,9 @@ class _MomentLogDet:
     basis = ""
 
     def __init__(self, W: sp.sparray, probes: int | None = None) -> None:
+        # Positive d with diag(d) W symmetric, or None; the solves of the traces reuse it.
+        self.symmetric_scale = symmetrising_scale(sp.csr_array(W))
+        self._check(self.symmetric_scale)
         self.n = W.shape[0]
         self.moments = ProbeMoments(W, self.basis, probes or default_probes(self.n), EXACT_ORDER)
         if self.moments.scale <= 0:
@@ -56,6 +61,9 @@ class _MomentLogDet:
         self.radius = self.moments.scale if self.basis == "chebyshev" else _radius(W)
         self.bounds = (-1.0 / self.radius, 1.0 / self.radius)
         self._set_degree(START_DEGREE)
+
+    def _check(self, scale: np.ndarray | None) -> None:
+        """Refuse a W the expansion does not hold for (given its symmetrising scale)."""
 
     def _set_degree(self, degree: int) -> None:
         self.degree = degree
@@ -95,7 +103,7 @@ class _MomentLogDet:
         """Raise the degree until the truncation at ``rho`` is below tolerance; True if it rose."""
         degree = self.degree
         while degree < MAX_DEGREE and max(self.truncation(k, rho, degree) for k in ORDERS) > TRUNCATION_TOL:
-            degree = min(MAX_DEGREE, 2 * degree)
+            degree = min(MAX_DEGREE, degree + DEGREE_STEP)
         if degree == self.degree:
             return False
         self._set_degree(degree)
@@ -138,13 +146,12 @@ class ChebyshevLogDet(_MomentLogDet):
     name = "chebyshev"
     basis = "chebyshev"
 
-    def __init__(self, W: sp.sparray, probes: int | None = None) -> None:
-        if symmetrising_scale(sp.csr_array(W)) is None:
+    def _check(self, scale: np.ndarray | None) -> None:
+        if scale is None:
             raise EstimationError(
                 "--logdet chebyshev needs a W similar to a symmetric matrix (e.g. contiguity or "
                 "symmetric distance weights, row-standardised); use --logdet mc or lu for this W"
             )
-        super().__init__(W, probes)
 
     def _set_degree(self, degree: int) -> None:
         super()._set_degree(degree)

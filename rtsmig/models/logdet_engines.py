@@ -35,7 +35,6 @@ from rtsmig.models.logdet import (
     EigenLogDet,
     LogDet,
     LULogDet,
-    symmetrising_scale,
 )
 from rtsmig.models.logdet_approx import ChebyshevLogDet, MCLogDet
 
@@ -51,17 +50,15 @@ LOGDET_CHOICES = ("auto", *LOGDET_ENGINES)
 AUTO_EIGEN_MAX_N = DENSE_MAX_N
 
 
-def auto_engine(W: sp.sparray) -> str:
-    """The engine ``auto`` picks for W (see the module notes)."""
-    if W.shape[0] <= AUTO_EIGEN_MAX_N:
-        return "eigen"
-    return "chebyshev" if symmetrising_scale(sp.csr_array(W)) is not None else "mc"
-
-
 def make_logdet(W: sp.sparray, engine: str | None = None) -> LogDet:
-    """Build the named engine (``None`` or ``auto``: :func:`auto_engine`)."""
+    """Build the named engine (``None`` or ``auto``: see the module notes)."""
     if engine in (None, "auto"):
-        engine = auto_engine(W)
+        if W.shape[0] <= AUTO_EIGEN_MAX_N:
+            return EigenLogDet(W)
+        try:
+            return ChebyshevLogDet(W)
+        except EstimationError:  # W not similar to a symmetric matrix (or empty: mc says so too)
+            return MCLogDet(W)
     if engine not in LOGDET_ENGINES:
         raise EstimationError(f"unknown log-determinant engine {engine!r}; use one of {', '.join(LOGDET_CHOICES)}")
     if engine == "eigen" and W.shape[0] > EIGEN_MAX_N:
