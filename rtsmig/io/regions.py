@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import geopandas as gpd
 import pandas as pd
 
 from rtsmig.errors import InputError, first_few
+
+if TYPE_CHECKING:  # geopandas costs most of a second to import; reading a CSV does not need it
+    import geopandas as gpd
 
 GEOMETRY_SUFFIXES = (".shp", ".gpkg", ".geojson", ".json", ".parquet", ".geoparquet", ".fgb")
 TABLE_SUFFIXES = (".csv", ".parquet", ".dta") + GEOMETRY_SUFFIXES
@@ -41,13 +44,13 @@ def index_by_id(frame: pd.DataFrame, id_col: str, source: Path) -> pd.DataFrame:
     if ids.isna().any():
         rows = [str(i + 1) for i in ids.index[ids.isna()]]
         raise InputError(f"{source}: column {id_col!r} is empty in rows {first_few(rows)}; every region needs an id")
-    dup = ids[ids.duplicated(keep=False)]
-    if len(dup):
+    if not ids.is_unique:  # one hash pass; find the culprits only when there are some
+        dup = ids[ids.duplicated(keep=False)]
         raise InputError(
             f"{source}: column {id_col!r} has duplicate ids {first_few(dict.fromkeys(dup))}; ids must be unique"
         )
     out = frame.drop(columns=[id_col])
-    out.index = pd.Index(ids.to_list(), name=id_col, dtype=object)
+    out.index = pd.Index(ids.to_numpy(dtype=object), name=id_col, dtype=object)
     return out
 
 
@@ -60,6 +63,8 @@ def read_regions(path: str | os.PathLike, id_col: str, layer: str | None = None)
         Missing or unreadable file, missing id column, missing/duplicate ids,
         rows without geometry.
     """
+    import geopandas as gpd
+
     path = Path(path)
     _require_file(path)
     try:

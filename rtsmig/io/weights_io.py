@@ -1,7 +1,13 @@
 """Read and write spatial weights files: Parquet, GAL and GWT, keyed by region id.
 
-- ``.parquet``: libpysal's ``Graph.to_parquet``; keeps weights, order and the
-  transformation. Lossless.
+:func:`read_edges` reads any of them as :class:`~rtsmig.weights.edges.Edges`
+without importing libpysal (the fit path); :func:`read_weights` gives a libpysal
+Graph built from those Edges, for the commands that work on a Graph.
+
+- ``.parquet``: written by libpysal's ``Graph.to_parquet``, read with pyarrow
+  directly (columns focal, neighbor, weight; the transformation in the
+  ``libpysal`` schema metadata); keeps weights, order and the transformation.
+  Lossless.
 - ``.gal``: neighbour lists (GeoDa/spdep); no weights, so reading gives binary
   weights.
 - ``.gwt``: one ``focal neighbour weight`` line per link (GeoDa). Weights are
@@ -17,16 +23,24 @@ and are refused.
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-from libpysal.graph import Graph, read_parquet
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from rtsmig.errors import InputError, OutputError, first_few
 from rtsmig.io.atomic import atomic_path, write_text, write_with_companion
-from rtsmig.weights._graph import edge_positions, from_positions, id_array
+from rtsmig.weights._graph import edge_positions
+from rtsmig.weights.edges import Edges, RepeatedLinkError
+
+if TYPE_CHECKING:  # importing libpysal costs seconds; reading weights for a fit does not need it
+    from libpysal.graph import Graph
 
 WEIGHTS_SUFFIXES = (".parquet", ".gal", ".gwt")
 
@@ -92,7 +106,21 @@ def _gwt_text(graph: Graph, path: Path) -> str:
 
 
 def read_weights(path: str | os.PathLike) -> Graph:
-    """Read a weights file (``.parquet``, ``.gal``, ``.gwt``); ids come back as str.
+    """Read a weights file (``.parquet``, ``.gal``, ``.gwt``) as a libpysal Graph; ids are str.
+
+    Raises
+    ------
+    InputError
+        A missing, unreadable or malformed file, or an unknown extension.
+    """
+    return read_edges(path).to_graph()
+
+
+def read_edges(path: str | os.PathLike) -> Edges:
+    """Read a weights file (``.parquet``, ``.gal``, ``.gwt``) as :class:`Edges`, without libpysal.
+
+    Ids come back as ``str`` in the file's order (for Parquet: the order in
+    which they first appear as focal ids, as libpysal's ``read_parquet``).
 
     Raises
     ------
@@ -109,7 +137,7 @@ def read_weights(path: str | os.PathLike) -> Graph:
         raise InputError(f"{path}: no such weights file; check the path")
     try:
         if suffix == ".parquet":
-            return _string_ids(read_parquet(str(path)))
+            return _read_parquet(path)
         text = path.read_text(encoding="utf-8")
     except (OSError, ValueError, KeyError, TypeError) as exc:  # arrow errors subclass these
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
@@ -117,18 +145,94 @@ def read_weights(path: str | os.PathLike) -> Graph:
     return _parse_gal(text, path) if suffix == ".gal" else _parse_gwt(text, path)
 
 
-def _string_ids(graph: Graph) -> Graph:
-    """The same graph with ids as Python str (Parquet keeps whatever type was written)."""
-    focal, neighbor = graph.index_pairs
-    adjacency = pd.Series(
-        graph.adjacency.to_numpy(),
-        index=pd.MultiIndex.from_arrays([id_array(focal), id_array(neighbor)], names=["focal", "neighbor"]),
-        name="weight",
+def _read_parquet(path: Path) -> Edges:
+    """What libpysal's ``Graph.to_parquet`` writes: columns focal, neighbor, weight.
+
+    The transformation is in the ``libpysal`` schema metadata (JSON); ids keep
+    the type they were written with, and become ``str`` here.
+    """
+    schema = pq.read_schema(path)
+    missing = [c for c in ("focal", "neighbor", "weight") if c not in schema.names]
+    if missing:
+        raise InputError(
+            f"{path}: cannot read as a weights file (no column {first_few(missing)}); "
+            "write it with 'rtsmig weights build' or libpysal's Graph.to_parquet"
+        )
+    table = pq.read_table(path, columns=["focal", "neighbor", "weight"])
+    focal, neighbor = _plain(table.column("focal")), _plain(table.column("neighbor"))
+    if focal.null_count or neighbor.null_count or table.column("weight").null_count:
+        raise InputError(f"{path}: some links lack a focal id, a neighbour id or a weight; every link needs all three")
+    heads, tails, ids = _link_positions(focal, neighbor.cast(focal.type))
+    if (tails < 0).any():
+        unknown = neighbor.filter(pa.array(tails < 0)).unique()
+        raise InputError(f"{path}: neighbours {first_few(_as_str(unknown))} are not listed as regions")
+    return _assemble_positions(
+        _as_str(ids), heads, tails, _float_weights(table.column("weight"), path), path, _transformation(schema, path)
     )
-    return Graph(adjacency, transformation=graph.transformation)
 
 
-def _parse_gal(text: str, path: Path) -> Graph:
+def _plain(column: pa.ChunkedArray) -> pa.ChunkedArray:
+    """Ids without dictionary encoding (pandas writes a categorical index so)."""
+    return column.cast(column.type.value_type) if pa.types.is_dictionary(column.type) else column
+
+
+def _link_positions(focal: pa.ChunkedArray, neighbor: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray, pa.Array]:
+    """Heads, tails (-1: not a focal id) and the ids in order of first appearance as focal.
+
+    That is libpysal's id order. A file written from a Graph lists each
+    region's links together, so focal ids are numbered by runs, and a single
+    hash lookup of [run ids, neighbours] finds the tails and checks that no id
+    starts two runs; hashing strings is what costs here.
+    """
+    if len(focal) == 0:
+        return np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.intp), focal.combine_chunks()
+    new_run = np.r_[True, pc.not_equal(focal[1:], focal[:-1]).to_numpy()]
+    ids = focal.filter(pa.array(new_run)).combine_chunks()
+    found = _positions_in(pa.chunked_array([ids, *neighbor.chunks], type=ids.type), ids)
+    if np.array_equal(found[: len(ids)], np.arange(len(ids))):
+        return np.cumsum(new_run, dtype=np.intp) - 1, found[len(ids) :], ids
+    ids = pc.unique(focal)  # a region's links are scattered: hash every focal id
+    return _positions_in(focal, ids), _positions_in(neighbor, ids), ids
+
+
+def _positions_in(values: pa.ChunkedArray, ids: pa.Array) -> np.ndarray:
+    """Position of each value in ``ids``; -1 where it is not there."""
+    found = pc.index_in(values, value_set=ids)
+    return pc.fill_null(found, -1).to_numpy().astype(np.intp)
+
+
+def _as_str(ids: pa.Array) -> np.ndarray:
+    """Ids as an object array of ``str``, as ``str()`` prints the values pandas reads."""
+    if pa.types.is_string(ids.type) or pa.types.is_large_string(ids.type):
+        return ids.to_numpy(zero_copy_only=False)
+    return np.array([str(i) for i in ids.to_pylist()], dtype=object)
+
+
+def _float_weights(column: pa.ChunkedArray, path: Path) -> np.ndarray:
+    kind = column.type
+    if not (pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_boolean(kind)):
+        raise InputError(f"{path}: the weight column holds {kind}, not numbers; it is not a weights file")
+    weights = column.cast(pa.float64()).to_numpy()
+    if np.isnan(weights).any():
+        raise InputError(f"{path}: some weights are NaN; every link needs a weight")
+    return weights
+
+
+def _transformation(schema: pa.Schema, path: Path) -> str:
+    """The transformation libpysal stores in the ``libpysal`` metadata; "O" without it."""
+    raw = (schema.metadata or {}).get(b"libpysal")
+    if raw is None:
+        return "O"
+    try:
+        code = json.loads(raw)["transformation"]
+    except (ValueError, KeyError, TypeError):
+        code = None
+    if not isinstance(code, str) or code.upper() not in ("O", "B", "R", "D", "V", "C"):
+        raise InputError(f"{path}: the libpysal metadata names no known transformation; rewrite the file")
+    return code
+
+
+def _parse_gal(text: str, path: Path) -> Edges:
     """GAL: a header (``n`` or ``0 n name id``), then two lines per region.
 
     The first line of a region reads ``id k``, the second lists its k neighbours.
@@ -161,7 +265,7 @@ def _parse_gal(text: str, path: Path) -> Graph:
     return _assemble(ids, heads, tails, np.ones(len(tails)), path)
 
 
-def _parse_gwt(text: str, path: Path) -> Graph:
+def _parse_gwt(text: str, path: Path) -> Edges:
     """GWT: a header line, then ``focal neighbour weight`` per line."""
     lines = text.splitlines()[1:]
     rows = [line.split() for line in lines if line.strip()]
@@ -176,28 +280,36 @@ def _parse_gwt(text: str, path: Path) -> Graph:
         raise InputError(f"{path}: a weight is not a number ({exc})") from None
     # Ids in order of first appearance; GeoDa omits isolates as focal ids.
     ids = list(dict.fromkeys(focal + neighbor))
-    lookup = {i: k for k, i in enumerate(ids)}
-    heads = np.array([lookup[f] for f in focal], dtype=np.intp)
-    keep = (weights != 0) | (heads != np.array([lookup[t] for t in neighbor], dtype=np.intp))
+    lookup = pd.Index(ids, dtype=object)
+    heads = lookup.get_indexer(pd.Index(focal, dtype=object))
+    # A zero self-link is how libpysal's writer marks a region without neighbours.
+    keep = (weights != 0) | (heads != lookup.get_indexer(pd.Index(neighbor, dtype=object)))
     tails = [t for t, k in zip(neighbor, keep) if k]
     return _assemble(ids, heads[keep], tails, weights[keep], path)
 
 
-def _assemble(ids: list[str], heads, tails: list[str], weights, path: Path) -> Graph:
+def _assemble(ids: list[str], heads, tails: list[str], weights, path: Path) -> Edges:
+    """Edges from region ids, head positions and neighbour ids read from ``path``."""
     if not ids:
         raise InputError(f"{path}: the file lists no regions")
-    lookup = {i: k for k, i in enumerate(ids)}
-    if len(lookup) != len(ids):
-        raise InputError(f"{path}: region ids repeat ({first_few(pd.Index(ids)[pd.Index(ids).duplicated()])})")
-    unknown = [t for t in tails if t not in lookup]
-    if unknown:
+    index = pd.Index(ids, dtype=object)
+    if index.has_duplicates:
+        raise InputError(f"{path}: region ids repeat ({first_few(index[index.duplicated()])})")
+    tail_pos = index.get_indexer(pd.Index(tails, dtype=object))
+    if (tail_pos < 0).any():
+        unknown = [t for t, pos in zip(tails, tail_pos) if pos < 0]
         raise InputError(f"{path}: neighbours {first_few(dict.fromkeys(unknown))} are not listed as regions")
-    tail_pos = np.array([lookup[t] for t in tails], dtype=np.intp)
-    heads = np.asarray(heads, dtype=np.intp)
-    pairs = heads * len(ids) + tail_pos
-    if len(np.unique(pairs)) != len(pairs):
-        raise InputError(f"{path}: some links are listed twice; each pair of regions may appear once")
-    return from_positions(ids, heads, tail_pos, weights)
+    return _assemble_positions(np.array(ids, dtype=object), heads, tail_pos, weights, path, "O")
+
+
+def _assemble_positions(ids: np.ndarray, heads, tails, weights, path: Path, transformation: str) -> Edges:
+    """Edges from positions read from ``path``; repeated links are the file's fault."""
+    if len(ids) == 0:
+        raise InputError(f"{path}: the file lists no regions")
+    try:
+        return Edges.from_positions(ids, heads, tails, weights, transformation)
+    except RepeatedLinkError:
+        raise InputError(f"{path}: some links are listed twice; each pair of regions may appear once") from None
 
 
 def sidecar_path(path: str | os.PathLike) -> Path:

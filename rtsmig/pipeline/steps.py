@@ -10,9 +10,8 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from geopandas import GeoDataFrame
-from libpysal.graph import Graph
 from scipy import sparse
 
 from rtsmig.dataset import Dataset, build_dataset, incomplete_ids
@@ -21,13 +20,17 @@ from rtsmig.io.atomic import write_folder, write_text
 from rtsmig.io.manifest import manifest, read_json, to_json
 from rtsmig.io.regions import read_regions, read_table
 from rtsmig.io.results_io import read_result
-from rtsmig.io.weights_io import read_weights, sidecar_path, write_weights_with_sidecar
+from rtsmig.io.weights_io import read_edges, sidecar_path, write_weights_with_sidecar
 from rtsmig.models import fit
 from rtsmig.models.spec import FitSpec
 from rtsmig.tables import DEFAULT_STARS, Stars, render, result_files
-from rtsmig.weights.build import BuiltWeights, build_weights
-from rtsmig.weights.matrix import aligned_matrix
+from rtsmig.weights.edges import Edges
 from rtsmig.weights.spec import WeightsSpec
+
+if TYPE_CHECKING:  # geopandas and libpysal cost seconds to import; fitting from a table needs neither
+    from geopandas import GeoDataFrame
+
+    from rtsmig.weights.build import BuiltWeights
 
 Step = Callable[[str], None]
 TRANSFORM_NAMES = {
@@ -44,6 +47,8 @@ def regions_and_weights(
     regions: Path, id_col: str, spec: WeightsSpec, layer: str | None = None, step: Step = quiet
 ) -> tuple[GeoDataFrame, BuiltWeights]:
     """Read a polygon layer and build its weights; errors name the regions file."""
+    from rtsmig.weights.build import build_weights
+
     step(f"reading {regions.name}")
     frame = read_regions(regions, id_col, layer)
     step(f"building {spec.kind} weights for {len(frame)} regions")
@@ -124,23 +129,26 @@ def load_dataset(
     step(f"reading {data.name}")
     frame = read_table(data, id_col, layer)
     dropped = incomplete_ids(frame, [y, *x]) if na == "drop" else []
-    frame = frame.drop(index=dropped)
+    if dropped:  # drop(index=[]) still hashes a million ids
+        frame = frame.drop(index=dropped)
     W, label = None, ""
     if weights is not None:
         step(f"aligning {weights.name}")
-        W = weights_for(read_weights(weights), list(frame.index), transform, dropped)
+        W = weights_for(read_edges(weights), frame.index, transform, dropped)
         label = weights_label(weights, transform)
     return build_dataset(frame, y, tuple(x), source=str(data), W=W, weights_label=label), dropped
 
 
-def weights_for(graph: Graph, ids: list[str], transform: str, dropped: list[str]) -> sparse.csr_array:
-    """W for the data's regions: the graph less the ``dropped`` regions, then transformed."""
-    if dropped:
-        gone = set(dropped)
-        graph = graph.subgraph([i for i in graph.unique_ids if str(i) not in gone])
-    if transform != "o":
-        graph = graph.transform(transform)
-    return aligned_matrix(graph, ids)
+def weights_for(edges: Edges, ids: Sequence[str], transform: str, dropped: Sequence[str]) -> sparse.csr_array:
+    """W for the data's regions: the weights less the ``dropped`` regions, then transformed.
+
+    Dropping first and transforming after re-standardises the rows, as libpysal's
+    ``Graph.subgraph`` then ``Graph.transform`` would. Ids the weights have and the
+    data lacks are not dropped here: the alignment reports them.
+    """
+    if len(dropped):
+        edges = edges.drop(dropped)
+    return edges.transform(transform).aligned(ids)
 
 
 def table_text(

@@ -8,11 +8,14 @@ regions' order, and back.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-from libpysal.graph import Graph
 from scipy import sparse
+
+if TYPE_CHECKING:  # importing libpysal costs seconds; only the functions that build a Graph do
+    from libpysal.graph import Graph
 
 
 def id_array(ids: Sequence[str]) -> np.ndarray:
@@ -32,6 +35,8 @@ def from_positions(
     Every id appears in the result in the order of ``ids``: regions without an
     edge get libpysal's isolate marker, a self-loop of weight 0.
     """
+    from libpysal.graph import Graph
+
     ids = id_array(ids)
     heads = np.asarray(heads, dtype=np.intp)
     tails = np.asarray(tails, dtype=np.intp)

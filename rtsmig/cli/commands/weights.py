@@ -16,7 +16,6 @@ from rtsmig.io.manifest import to_json
 from rtsmig.io.weights_io import read_weights
 from rtsmig.pipeline.steps import weights_file
 from rtsmig.weights.spec import WeightsSpec
-from rtsmig.weights.summary import render_summary_text, summarize
 
 WEIGHTS_SUFFIXES = (".parquet", ".gal", ".gwt")
 
@@ -117,6 +116,9 @@ def describe(
 
     Example: rtsmig weights describe queen.gal --format json
     """
+    # Imported here: the summary works on a libpysal Graph, which every other command can do without.
+    from rtsmig.weights.summary import render_summary_text, summarize
+
     summary = summarize(read_weights(weights))
     text = to_json(summary) if fmt is SummaryFormat.json else render_summary_text(summary)
     if output is None:
