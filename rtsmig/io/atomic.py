@@ -35,6 +35,17 @@ def _fsync_dir(folder: Path) -> None:
             os.close(fd)
 
 
+def _umask_mode(base: int) -> int:
+    """``base`` less the process umask: the mode a plain ``open``/``mkdir`` would give.
+
+    The temporary files and folders of tempfile are private (0600/0700); the
+    results they become should be as readable as any other file the user writes.
+    """
+    mask = os.umask(0)
+    os.umask(mask)
+    return base & ~mask
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; rename it onto ``path`` on success.
@@ -51,6 +62,7 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
         yield tmp_path
         with open(tmp_path, "rb+") as fh:
             os.fsync(fh.fileno())
+        os.chmod(tmp_path, _umask_mode(0o666))
         os.replace(tmp_path, path)
         _fsync_dir(path.parent)
     finally:
@@ -87,6 +99,7 @@ def write_folder(path: str | os.PathLike, files: dict[str, bytes | str]) -> None
                 fh.write(data)
                 fh.flush()
                 os.fsync(fh.fileno())
+        os.chmod(staging, _umask_mode(0o777))
         if path.exists():
             old = path.with_name(f".{path.name}.old-{os.getpid()}")
             os.replace(path, old)
