@@ -123,3 +123,11 @@ def test_mc_engine_accepts_a_w_not_similar_to_symmetric():
     lu, mc = LULogDet(W), MCLogDet(W)
     mc.refine(0.5)
     assert abs(mc(0.5) - lu(0.5)) <= mc.error_bound(0, 0.5)
+
+
+@pytest.mark.parametrize("engine_class", [ChebyshevLogDet, MCLogDet])
+def test_an_empty_w_is_refused(engine_class):
+    from rtsmig.errors import EstimationError
+
+    with pytest.raises(EstimationError, match="empty"):
+        engine_class(sp.csr_array((5, 5)))

@@ -21,7 +21,13 @@ import scipy.sparse as sp
 
 from rtsmig.errors import EstimationError
 from rtsmig.models.logdet import symmetrising_scale
-from rtsmig.models.moments import ProbeMoments, chebyshev_nodes, ellipse_bound, interpolation_matrix
+from rtsmig.models.moments import (
+    ProbeMoments,
+    chebyshev_nodes,
+    ellipse_bound,
+    interpolation_matrix,
+    max_row_sum,
+)
 
 START_DEGREE = 20
 # The degree rises in steps of this many orders (each costs one sparse block product).
@@ -51,14 +57,14 @@ class _MomentLogDet:
     basis = ""
 
     def __init__(self, W: sp.sparray, probes: int | None = None) -> None:
+        self.radius = max_row_sum(W)
+        if self.radius <= 0:
+            raise EstimationError("the weights matrix is empty: no region has a neighbour")
         # Positive d with diag(d) W symmetric, or None; the solves of the traces reuse it.
         self.symmetric_scale = symmetrising_scale(sp.csr_array(W))
         self._check(self.symmetric_scale)
         self.n = W.shape[0]
         self.moments = ProbeMoments(W, self.basis, probes or default_probes(self.n), EXACT_ORDER)
-        if self.moments.scale <= 0:
-            raise EstimationError("the weights matrix is empty: no region has a neighbour")
-        self.radius = self.moments.scale if self.basis == "chebyshev" else _radius(W)
         self.bounds = (-1.0 / self.radius, 1.0 / self.radius)
         self._set_degree(START_DEGREE)
 
@@ -119,10 +125,6 @@ class _MomentLogDet:
             "logdet_error_bound": self.error_bound(0, rho),
             "score_error_bound": self.error_bound(1, rho),
         }
-
-
-def _radius(W: sp.sparray) -> float:
-    return float(np.max(np.abs(W).sum(axis=1)))
 
 
 class ChebyshevLogDet(_MomentLogDet):

@@ -31,7 +31,7 @@ import scipy.sparse.linalg as spla
 
 from rtsmig.errors import EstimationError
 from rtsmig.models.logdet import DENSE_MAX_N, EigenLogDet, symmetrising_scale
-from rtsmig.models.moments import PROBE_SEED
+from rtsmig.models.moments import PROBE_SEED, rademacher
 
 # Relative residual at which an iterative solve of (I - theta W) x = b stops.
 SOLVE_TOL = 1e-9
@@ -77,7 +77,7 @@ def _hutchinson(
     r"""Hutchinson estimates with control variates (see the module notes) and ``B @ extra``."""
     n = W.shape[0]
     p = trace_probes(n)
-    Z = np.random.default_rng(PROBE_SEED + 1).integers(0, 2, size=(n, p)).astype(float) * 2.0 - 1.0
+    Z = rademacher(n, p, PROBE_SEED + 1)
     rhs = Z if extra is None else np.column_stack([Z, extra])
     U = solve_shifted(W, theta, rhs, scale)
     BU = W @ U

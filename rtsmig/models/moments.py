@@ -41,6 +41,11 @@ def max_row_sum(W: sp.sparray) -> float:
     return float(np.max(np.abs(W).sum(axis=1)))
 
 
+def rademacher(n: int, probes: int, seed: int) -> np.ndarray:
+    """An n x probes block of fixed-seed random signs (Hutchinson probes: z'z = n exactly)."""
+    return np.random.default_rng(seed).integers(0, 2, size=(n, probes)).astype(float) * 2.0 - 1.0
+
+
 def exact_power_traces(W: sp.csr_array, order: int) -> np.ndarray:
     r""":math:`tr(W^j)/n` for j = 0..order (order 2 or 4), exactly.
 
@@ -81,8 +86,7 @@ class ProbeMoments:
         self.probes = probes
         self.seed = seed
         self.exact = self._exact_moments(exact_order)
-        rng = np.random.default_rng(seed)
-        self._Z = rng.integers(0, 2, size=(self.n, probes)).astype(float) * 2.0 - 1.0
+        self._Z = rademacher(self.n, probes, seed)
         self._prev: np.ndarray | None = None
         self._last = self._Z  # never written in place
         self._rows = [np.full(probes, 1.0)]  # z'z/n = 1 for Rademacher probes
