@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 import scipy.sparse as sp
-from scipy import stats
 
+from rtsmig.models.distributions import chi2_sf, normal_sf
 from rtsmig.models.inference import orthonormal_basis
 from rtsmig.models.results import TestResult
 
@@ -63,7 +63,7 @@ def moran_residuals(
     return TestResult(
         name="Moran's I (residuals)",
         statistic=float(z),
-        p_value=float(stats.norm.sf(z)),
+        p_value=float(normal_sf(z)),
         distribution="normal",
         null="no spatial autocorrelation in the residuals (alternative: greater)",
         value=float(value),
@@ -113,7 +113,7 @@ def lm_tests(
         ("SARMA", rlm_lag + lm_err, 2, "rho = 0 and lambda = 0"),
     ]
     return tuple(
-        TestResult(name, float(stat), float(stats.chi2.sf(stat, df)), float(df), "chi2", null)
+        TestResult(name, float(stat), float(chi2_sf(stat, df)), float(df), "chi2", null)
         for name, stat, df, null in values
     )
 
@@ -129,7 +129,7 @@ def jarque_bera(resid: np.ndarray) -> TestResult:
     n = resid.shape[0]
     m2, m3, m4 = (float(np.mean(resid**p)) for p in (2, 3, 4))
     jb = n * ((m3 / m2**1.5) ** 2 / 6.0 + (m4 / m2**2 - 3.0) ** 2 / 24.0)
-    return TestResult("Jarque-Bera", float(jb), float(stats.chi2.sf(jb, 2)), 2.0, "chi2", "normal errors")
+    return TestResult("Jarque-Bera", float(jb), float(chi2_sf(jb, 2)), 2.0, "chi2", "normal errors")
 
 
 def _explained_ss(g: np.ndarray, Z: np.ndarray) -> tuple[float, int]:
@@ -153,7 +153,7 @@ def breusch_pagan(resid: np.ndarray, X: np.ndarray) -> TestResult:
     ess, rank = _explained_ss(g, X * X)
     bp = 0.5 * ess
     return TestResult(
-        "Breusch-Pagan", bp, float(stats.chi2.sf(bp, rank - 1)), float(rank - 1), "chi2", "homoskedastic errors"
+        "Breusch-Pagan", bp, float(chi2_sf(bp, rank - 1)), float(rank - 1), "chi2", "homoskedastic errors"
     )
 
 
@@ -170,7 +170,7 @@ def koenker_bassett(resid: np.ndarray, X: np.ndarray) -> TestResult:
     ess, rank = _explained_ss(g, X * X)
     kb = ess / float(np.mean(g**2))
     return TestResult(
-        "Koenker-Bassett", kb, float(stats.chi2.sf(kb, rank - 1)), float(rank - 1), "chi2", "homoskedastic errors"
+        "Koenker-Bassett", kb, float(chi2_sf(kb, rank - 1)), float(rank - 1), "chi2", "homoskedastic errors"
     )
 
 

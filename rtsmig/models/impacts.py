@@ -20,9 +20,9 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.linalg as la
 import scipy.sparse as sp
-from scipy import stats
 
 from rtsmig.errors import EstimationError
+from rtsmig.models.distributions import normal_ppf, normal_sf
 from rtsmig.models.impacts_moments import moment_multipliers
 from rtsmig.models.impacts_multipliers import (
     Multipliers,
@@ -176,7 +176,7 @@ def spatial_impacts(
     if se == "delta":
         G = layout.gradient(engine, params)
         std = np.sqrt(np.einsum("rep,pq,req->re", G, np.asarray(cov, dtype=float), G))
-        q = stats.norm.ppf(0.5 + ci_level / 2.0)
+        q = normal_ppf(0.5 + ci_level / 2.0)
         text = f"{engine.description}; delta method (analytic gradient), normal {ci_level:g} interval"
         return _rows(names, point, std, point - q * std, point + q * std), text
     sims = layout.effects(engine, sample)
@@ -277,7 +277,7 @@ def _rows(
         )
     with np.errstate(divide="ignore", invalid="ignore"):
         z = estimate / std
-    p = 2.0 * stats.norm.sf(np.abs(z))
+    p = 2.0 * normal_sf(np.abs(z))
     return tuple(
         Impact(str(name), effect, float(estimate[r, e]), float(std[r, e]), float(z[r, e]),
                float(p[r, e]), float(lo[r, e]), float(hi[r, e]))

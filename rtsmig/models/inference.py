@@ -12,8 +12,8 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 import scipy.linalg as la
-from scipy import stats
 
+from rtsmig.models.distributions import normal_ppf, normal_sf, t_ppf, t_sf
 from rtsmig.models.results import Coefficient
 
 
@@ -70,11 +70,12 @@ def coefficient_table(
     .. math:: s_j = \sqrt{V_{jj}},\quad t_j = \hat\theta_j / s_j,\quad
        p_j = 2\,P(T > |t_j|),\quad \hat\theta_j \pm q_{(1+c)/2}\, s_j
     """
-    dist = stats.norm if df is None else stats.t(df)
     se = np.sqrt(np.diag(cov))
     stat = estimates / se
-    p = 2.0 * dist.sf(np.abs(stat))
-    q = dist.ppf(0.5 + ci_level / 2.0)
+    if df is None:
+        p, q = 2.0 * normal_sf(np.abs(stat)), normal_ppf(0.5 + ci_level / 2.0)
+    else:
+        p, q = 2.0 * t_sf(np.abs(stat), df), t_ppf(0.5 + ci_level / 2.0, df)
     return tuple(
         Coefficient(
             term=str(name),

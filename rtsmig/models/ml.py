@@ -13,9 +13,10 @@ from collections.abc import Callable
 import numpy as np
 import scipy.linalg as la
 import scipy.sparse as sp
-from scipy import optimize, stats
+from scipy import optimize
 
 from rtsmig.errors import EstimationError
+from rtsmig.models.distributions import chi2_sf
 from rtsmig.models.inference import gaussian_loglik
 from rtsmig.models.logdet import EIGEN_MAX_N, LogDet
 from rtsmig.models.results import TestResult
@@ -186,7 +187,7 @@ def lr_test(y: np.ndarray, X: np.ndarray, loglik: float, terms: tuple[str, ...])
     stat = 2.0 * (loglik - gaussian_loglik(float(resid @ resid), y.shape[0]))
     df = len(terms)
     null = " = ".join(terms) + " = 0"
-    return TestResult(f"LR test ({', '.join(terms)})", stat, float(stats.chi2.sf(stat, df)), float(df), "chi2", null)
+    return TestResult(f"LR test ({', '.join(terms)})", stat, float(chi2_sf(stat, df)), float(df), "chi2", null)
 
 
 def ml_conventions(engine: str, model_param: str, traces: str = "exact (dense inverse)") -> dict[str, str]:

@@ -13,9 +13,9 @@ from collections.abc import Sequence
 
 import numpy as np
 import scipy.linalg as la
-from scipy import stats
 
 from rtsmig.models.design import wx_term
+from rtsmig.models.distributions import chi2_sf
 from rtsmig.models.results import FitResult, TestResult
 
 
@@ -28,7 +28,7 @@ def wald_test(name: str, g: np.ndarray, G: np.ndarray, cov: np.ndarray, null: st
     """
     stat = float(g @ la.solve(G @ cov @ G.T, g, assume_a="sym"))
     q = g.size
-    return TestResult(name, stat, float(stats.chi2.sf(stat, q)), float(q), "chi2", null)
+    return TestResult(name, stat, float(chi2_sf(stat, q)), float(q), "chi2", null)
 
 
 def durbin_wald_tests(
@@ -81,4 +81,4 @@ def lr_between(restricted: FitResult, unrestricted: FitResult, null: str) -> Tes
     stat = 2.0 * (unrestricted.fit["loglik"] - restricted.fit["loglik"])
     q = unrestricted.fit["k"] - restricted.fit["k"]
     name = f"LR {unrestricted.name} vs {restricted.name}"
-    return TestResult(name, stat, float(stats.chi2.sf(stat, q)), float(q), "chi2", null)
+    return TestResult(name, stat, float(chi2_sf(stat, q)), float(q), "chi2", null)
