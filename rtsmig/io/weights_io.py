@@ -4,10 +4,10 @@
 without importing libpysal (the fit path); :func:`read_weights` gives a libpysal
 Graph built from those Edges, for the commands that work on a Graph.
 
-- ``.parquet``: written by libpysal's ``Graph.to_parquet``, read with pyarrow
-  directly (columns focal, neighbor, weight; the transformation in the
-  ``libpysal`` schema metadata); keeps weights, order and the transformation.
-  Lossless.
+- ``.parquet``: what libpysal's ``Graph.to_parquet`` writes, written
+  (:func:`write_edges`) and read with pyarrow directly (columns weight, focal,
+  neighbor; the transformation in the ``libpysal`` schema metadata); keeps
+  weights, order and the transformation. Lossless.
 - ``.gal``: neighbour lists (GeoDa/spdep); no weights, so reading gives binary
   weights.
 - ``.gwt``: one ``focal neighbour weight`` line per link (GeoDa). Weights are
@@ -23,8 +23,10 @@ and are refused.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -36,7 +38,6 @@ import pyarrow.parquet as pq
 
 from rtsmig.errors import InputError, OutputError, first_few
 from rtsmig.io.atomic import atomic_path, write_text, write_with_companion
-from rtsmig.weights._graph import edge_positions
 from rtsmig.weights.edges import Edges, RepeatedLinkError
 
 if TYPE_CHECKING:  # importing libpysal costs seconds; reading weights for a fit does not need it
@@ -45,10 +46,12 @@ if TYPE_CHECKING:  # importing libpysal costs seconds; reading weights for a fit
 WEIGHTS_SUFFIXES = (".parquet", ".gal", ".gwt")
 
 
-def write_weights(graph: Graph, path: str | os.PathLike) -> None:
-    """Write ``graph`` to ``path`` in the format its extension names, atomically.
+def write_weights(weights: Edges | Graph, path: str | os.PathLike) -> None:
+    """Write weights to ``path`` in the format its extension names, atomically.
 
-    The same graph always gives the same bytes.
+    A libpysal Graph is written as ``Edges.from_graph`` gives it: ids as ``str``,
+    links in the order of the ids, weights as :func:`write_edges` writes them.
+    The same weights always give the same bytes.
 
     Raises
     ------
@@ -58,21 +61,83 @@ def write_weights(graph: Graph, path: str | os.PathLike) -> None:
     """
     path = Path(path)
     suffix = path.suffix.lower()
-    if suffix == ".parquet":
-        with atomic_path(path) as tmp:
-            graph.to_parquet(str(tmp))
-    elif suffix == ".gal":
-        write_text(path, _gal_text(graph, path))
-    elif suffix == ".gwt":
-        write_text(path, _gwt_text(graph, path))
-    else:
+    if suffix not in WEIGHTS_SUFFIXES:
         raise OutputError(
             f"{path}: unknown weights format {suffix or '(no extension)'!r}; use one of {', '.join(WEIGHTS_SUFFIXES)}"
         )
+    edges = weights if isinstance(weights, Edges) else Edges.from_graph(weights)
+    if suffix == ".parquet":
+        write_edges(edges, path)
+    elif suffix == ".gal":
+        write_text(path, _gal_text(edges, path))
+    else:
+        write_text(path, _gwt_text(edges, path))
 
 
-def _text_ids(graph: Graph, path: Path) -> list[str]:
-    ids = [str(i) for i in graph.unique_ids]
+def write_edges(edges: Edges, path: str | os.PathLike) -> None:
+    """Write ``edges`` as Parquet, byte for byte what libpysal's ``Graph.to_parquet`` writes.
+
+    That is, for ``edges.to_graph()``: columns weight (double; int64 for
+    "B"-transformed 0/1 weights, as libpysal's ``transform("B")`` makes them), focal and
+    neighbor (large_string), one row per link plus a self-loop of weight 0 for
+    each region without links, in the order of ``(head, tail)`` positions; the
+    schema metadata holds pandas' description of that adjacency and libpysal's
+    ``{"transformation": ..., "version": ...}``. No Graph is built and libpysal
+    is not imported. Written atomically.
+
+    Raises
+    ------
+    OutputError
+        The folder of ``path`` does not exist or cannot be written.
+    """
+    path = Path(path)
+    heads, tails, weights = edges.marked_links()
+    if edges.transformation.upper() == "B" and ((weights == 0) | (weights == 1)).all():
+        # libpysal's transform("B") makes int64 weights (astype(bool).astype(int)), and so writes them.
+        weights = weights.astype(np.int64)
+    schema = _adjacency_schema(edges.transformation, weights.dtype)
+    ids = pa.array(edges.ids, type=schema.field("focal").type)
+    table = pa.Table.from_arrays([pa.array(weights), ids.take(pa.array(heads)), ids.take(pa.array(tails))], schema=schema)
+    with atomic_path(path) as tmp:
+        try:
+            pq.write_table(table, str(tmp))
+        except OSError as exc:
+            raise OutputError(f"{path}: cannot write the weights file ({exc}); choose another output path") from exc
+
+
+def _adjacency_schema(transformation: str, weight_dtype: np.dtype) -> pa.Schema:
+    """The schema ``Graph.to_parquet`` writes: its pandas metadata plus libpysal's own."""
+    schema = _pandas_adjacency_schema(np.dtype(weight_dtype).str)
+    libpysal = {"transformation": transformation, "version": _libpysal_version()}
+    return schema.with_metadata({**schema.metadata, b"libpysal": json.dumps(libpysal).encode("utf-8")})
+
+
+@functools.cache
+def _pandas_adjacency_schema(weight_dtype: str) -> pa.Schema:
+    """What ``pa.Table.from_pandas`` makes of a libpysal adjacency of str ids.
+
+    libpysal builds the adjacency as a Series named weight under a MultiIndex
+    (focal, neighbor) made from object arrays of str; the column types and the
+    ``pandas`` metadata (which names the pandas and pyarrow versions) depend on
+    those dtypes only, not on the values, so a one-row frame made the same way
+    gives them for any size.
+    """
+    one = np.array(["a"], dtype=object)
+    index = pd.MultiIndex.from_arrays([one, one], names=["focal", "neighbor"])
+    weights = pd.Series(np.zeros(1, dtype=weight_dtype), index=index, name="weight")
+    return pa.Table.from_pandas(weights.to_frame()).schema
+
+
+def _libpysal_version() -> str:
+    """libpysal's version as its ``__version__`` gives it, without importing it (seconds)."""
+    try:
+        return version("libpysal")
+    except PackageNotFoundError:
+        raise OutputError("libpysal is not installed, and .parquet weights record its version; reinstall rtsmig") from None
+
+
+def _text_ids(edges: Edges, path: Path) -> list[str]:
+    ids = edges.ids.tolist()
     bad = [i for i in ids if not i or any(c.isspace() for c in i)]
     if bad:
         raise OutputError(
@@ -82,11 +147,11 @@ def _text_ids(graph: Graph, path: Path) -> list[str]:
     return ids
 
 
-def _gal_text(graph: Graph, path: Path) -> str:
-    ids = _text_ids(graph, path)
-    _, heads, tails, _ = edge_positions(graph)
-    order = np.lexsort((tails, heads))
-    heads, tails = heads[order], tails[order]
+def _gal_text(edges: Edges, path: Path) -> str:
+    """One ``id count`` line and one line of neighbours per region; zero weights are not links."""
+    ids = _text_ids(edges, path)
+    nonzero = edges.weights != 0
+    heads, tails = edges.heads[nonzero], edges.tails[nonzero]
     bounds = np.searchsorted(heads, np.arange(len(ids) + 1))
     lines = [str(len(ids))]
     for k, i in enumerate(ids):
@@ -96,12 +161,12 @@ def _gal_text(graph: Graph, path: Path) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _gwt_text(graph: Graph, path: Path) -> str:
-    _text_ids(graph, path)
-    focal, neighbor = graph.index_pairs
-    weights = graph.adjacency.to_numpy(dtype=float)
-    lines = [f"0 {graph.n} unknown unknown"]
-    lines.extend(f"{f} {n} {w!r}" for f, n, w in zip(focal.astype(str), neighbor.astype(str), weights.tolist()))
+def _gwt_text(edges: Edges, path: Path) -> str:
+    """One ``focal neighbour weight`` line per row of libpysal's adjacency (isolate markers included)."""
+    ids = _text_ids(edges, path)
+    heads, tails, weights = edges.marked_links()
+    lines = [f"0 {edges.n} unknown unknown"]
+    lines.extend(f"{ids[f]} {ids[n]} {w!r}" for f, n, w in zip(heads.tolist(), tails.tolist(), weights.tolist()))
     return "\n".join(lines) + "\n"
 
 
@@ -318,6 +383,6 @@ def sidecar_path(path: str | os.PathLike) -> Path:
     return path.with_name(path.name + ".json")
 
 
-def write_weights_with_sidecar(graph: Graph, path: str | os.PathLike, sidecar: str) -> None:
+def write_weights_with_sidecar(weights: Edges | Graph, path: str | os.PathLike, sidecar: str) -> None:
     """Write a weights file and its ``OUT.json`` sidecar: both appear, or neither."""
-    write_with_companion(path, lambda p: write_weights(graph, p), sidecar_path(path), sidecar)
+    write_with_companion(path, lambda p: write_weights(weights, p), sidecar_path(path), sidecar)

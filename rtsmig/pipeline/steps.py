@@ -66,7 +66,7 @@ def weights_file(
     step(f"writing {output.name}")
     options = {"id": id_col, "layer": layer, **spec.to_dict()}
     record = manifest("weights build", {"regions": regions}, options)
-    write_weights_with_sidecar(built.graph, output, to_json({**record, "summary": built.summary}))
+    write_weights_with_sidecar(built.edges, output, to_json({**record, "summary": built.summary}))
     return built.summary
 
 

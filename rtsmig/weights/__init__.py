@@ -1,10 +1,10 @@
-"""Spatial weights: build a libpysal Graph from regions, summarise it, align it to data.
+"""Spatial weights: build them from regions (as :class:`~rtsmig.weights.edges.Edges`), summarise, align to data.
 
 Pure functions: nothing here reads or writes files (see :mod:`rtsmig.io.weights_io`).
 
-The names below are loaded on first use: building weights imports geopandas and
-libpysal (seconds), and importing ``rtsmig.weights.edges`` or ``.spec`` for a fit
-must not pay for that.
+The names below are loaded on first use: building weights imports geopandas
+(and libpysal for the block and kernel kinds), which takes seconds, and importing
+``rtsmig.weights.edges`` or ``.spec`` for a fit must not pay for that.
 """
 
 from __future__ import annotations

@@ -1,8 +1,9 @@
 """Move between a libpysal Graph and position arrays without losing the id order.
 
-The builders work on integer positions (row ``i`` of the regions); these helpers
-turn ``(heads, tails, weights)`` position arrays into a Graph whose ids follow the
-regions' order, and back.
+The builders work on integer positions (row ``i`` of the regions) and on
+:class:`~rtsmig.weights.edges.Edges`; these helpers serve the callers that still
+want a libpysal Graph (tests, the other commands), turning ``(heads, tails,
+weights)`` position arrays into a Graph whose ids follow the regions' order, and back.
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-from scipy import sparse
+
+from rtsmig.weights.edges import str_ids
 
 if TYPE_CHECKING:  # importing libpysal costs seconds; only the functions that build a Graph do
     from libpysal.graph import Graph
@@ -20,7 +22,7 @@ if TYPE_CHECKING:  # importing libpysal costs seconds; only the functions that b
 
 def id_array(ids: Sequence[str]) -> np.ndarray:
     """Ids as an object array of Python ``str`` (the dtype the io layer uses)."""
-    return np.array([str(i) for i in ids], dtype=object)
+    return str_ids(ids)
 
 
 def from_positions(
@@ -33,7 +35,9 @@ def from_positions(
     """A Graph from edges given as positions into ``ids``.
 
     Every id appears in the result in the order of ``ids``: regions without an
-    edge get libpysal's isolate marker, a self-loop of weight 0.
+    edge get libpysal's isolate marker, a self-loop of weight 0. Unlike
+    :meth:`Edges.from_positions <rtsmig.weights.edges.Edges.from_positions>`,
+    repeated links are passed on to libpysal as they are.
     """
     from libpysal.graph import Graph
 
@@ -41,7 +45,7 @@ def from_positions(
     heads = np.asarray(heads, dtype=np.intp)
     tails = np.asarray(tails, dtype=np.intp)
     weights = np.asarray(weights, dtype=float)
-    lonely = np.setdiff1d(np.arange(len(ids)), heads)
+    lonely = np.flatnonzero(np.bincount(heads, minlength=len(ids)) == 0)
     heads = np.concatenate([heads, lonely])
     tails = np.concatenate([tails, lonely])
     weights = np.concatenate([weights, np.zeros(len(lonely))])
@@ -59,20 +63,3 @@ def edge_positions(graph: Graph) -> tuple[pd.Index, np.ndarray, np.ndarray, np.n
     heads = ids.get_indexer(focal[keep])
     tails = ids.get_indexer(neighbor[keep])
     return ids, heads, tails, weights[keep]
-
-
-def to_csr(graph: Graph) -> sparse.csr_array:
-    """W as CSR, rows and columns in the graph's id order, no stored zeros."""
-    ids, heads, tails, weights = edge_positions(graph)
-    n = len(ids)
-    return sparse.csr_array((weights, (heads, tails)), shape=(n, n))
-
-
-def reorder(graph: Graph, ids: Sequence[str]) -> Graph:
-    """The same graph with its ids in the order of ``ids`` (which holds the same set)."""
-    if list(graph.unique_ids) == list(ids):
-        return graph
-    old_ids, heads, tails, weights = edge_positions(graph)
-    target = pd.Index(id_array(ids))
-    pos = target.get_indexer(old_ids)
-    return from_positions(target, pos[heads], pos[tails], weights, graph.transformation)

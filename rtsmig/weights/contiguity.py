@@ -36,19 +36,23 @@ Keep ``tolerance`` small next to the shortest border that should count.
 
 from __future__ import annotations
 
-import geopandas as gpd
+from typing import TYPE_CHECKING
+
 import numpy as np
 import shapely
-from libpysal.graph import Graph
 
-from rtsmig.weights._graph import from_positions
+from rtsmig.weights.edges import Edges
+
+if TYPE_CHECKING:  # importing either costs seconds; building Edges needs neither
+    import geopandas as gpd
+    from libpysal.graph import Graph
 
 # A shared border must be longer than this many tolerances (see the module docstring).
 ROOK_LENGTH_FACTOR = 4.0
 
 
-def build_contiguity(geometry: gpd.GeoSeries, rook: bool, tolerance: float = 0.0) -> Graph:
-    """Queen or rook contiguity over ``geometry`` (index = region ids).
+def contiguity_edges(geometry: gpd.GeoSeries, rook: bool, tolerance: float = 0.0) -> Edges:
+    """Queen or rook contiguity over ``geometry`` (index = region ids) as :class:`Edges`.
 
     Parameters
     ----------
@@ -61,15 +65,23 @@ def build_contiguity(geometry: gpd.GeoSeries, rook: bool, tolerance: float = 0.0
 
     Returns
     -------
-    libpysal.graph.Graph
-        Binary weights (float), ids as ``str`` in the order of ``geometry``; regions
-        without neighbours appear as isolates.
+    Edges
+        Binary weights (float), ids as ``str`` in the order of ``geometry``;
+        regions without neighbours have no link.
     """
     if tolerance <= 0:
         heads, tails = contiguity_pairs(geometry.to_numpy(), rook=rook)
     else:
         heads, tails = snapped_pairs(geometry.to_numpy(), rook=rook, tolerance=tolerance)
-    return from_positions(geometry.index, heads, tails, np.ones(len(heads)))
+    return Edges.from_positions(geometry.index, heads, tails, np.ones(len(heads)))
+
+
+def build_contiguity(geometry: gpd.GeoSeries, rook: bool, tolerance: float = 0.0) -> Graph:
+    """:func:`contiguity_edges` as a libpysal Graph (imports libpysal).
+
+    Same parameters; regions without neighbours appear as libpysal isolates.
+    """
+    return contiguity_edges(geometry, rook, tolerance).to_graph()
 
 
 def snapped_pairs(geoms: np.ndarray, rook: bool, tolerance: float) -> tuple[np.ndarray, np.ndarray]:

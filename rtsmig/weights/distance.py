@@ -17,7 +17,6 @@ from dataclasses import dataclass
 
 import geopandas as gpd
 import numpy as np
-from libpysal.kernels import kernel as kernel_values
 from pyproj import CRS
 from pyproj.crs import ProjectedCRS
 from pyproj.crs.coordinate_operation import LambertAzimuthalEqualAreaConversion
@@ -211,6 +210,8 @@ def kernel_weights(points: Points, spec: WeightsSpec) -> tuple[np.ndarray, np.nd
     if spec.threshold is not None:
         keep = dist <= spec.threshold
         heads, tails, dist, bandwidth = heads[keep], tails[keep], dist[keep], bandwidth[keep]
+    from libpysal.kernels import kernel as kernel_values  # libpysal costs seconds to import; only kernels need it
+
     weights = kernel_values(dist, bandwidth, kernel=KERNELS[spec.kernel_fn], taper=False)
     keep = weights > 0
     return heads[keep], tails[keep], weights[keep]

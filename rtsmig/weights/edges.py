@@ -72,7 +72,7 @@ class Edges:
         ValueError
             A position is not one of ``ids``.
         """
-        ids = _str_array(ids)
+        ids = str_ids(ids)
         heads = np.asarray(heads, dtype=np.intp)
         tails = np.asarray(tails, dtype=np.intp)
         weights = np.asarray(weights, dtype=np.float64)
@@ -103,9 +103,23 @@ class Edges:
 
     def to_graph(self) -> Graph:
         """The same weights as a libpysal Graph (imports libpysal)."""
-        from rtsmig.weights._graph import from_positions
+        from libpysal.graph import Graph
 
-        return from_positions(self.ids, self.heads, self.tails, self.weights, self.transformation)
+        heads, tails, weights = self.marked_links()
+        return Graph.from_arrays(self.ids[heads], self.ids[tails], weights, transformation=self.transformation)
+
+    def marked_links(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(heads, tails, weights)`` as libpysal's adjacency holds them.
+
+        That is the links plus, where a region without links would sit in the
+        ``(head, tail)`` order, libpysal's isolate marker: a self-loop of weight 0.
+        This is the row order of :meth:`to_graph` and of the files written from it.
+        """
+        lonely = np.flatnonzero(np.bincount(self.heads, minlength=self.n) == 0)
+        if len(lonely) == 0:
+            return self.heads, self.tails, self.weights
+        at = np.searchsorted(self.heads, lonely)
+        return np.insert(self.heads, at, lonely), np.insert(self.tails, at, lonely), np.insert(self.weights, at, 0.0)
 
     @property
     def n(self) -> int:
@@ -120,16 +134,33 @@ class Edges:
         "O" so that a later :meth:`transform` recomputes the weights. Ids these
         weights do not have are ignored.
         """
-        return self._keep(_member(self.ids, keep_ids))
+        return self.keep(_member(self.ids, keep_ids))
 
     def drop(self, ids: Iterable[str]) -> Edges:
         """:meth:`subset` to the regions whose id is not in ``ids``."""
-        return self._keep(~_member(self.ids, ids))
+        return self.keep(~_member(self.ids, ids))
 
-    def _keep(self, keep: np.ndarray) -> Edges:
+    def keep(self, mask: np.ndarray) -> Edges:
+        """:meth:`subset` to the regions where the boolean array ``mask`` (one per id) is true."""
+        keep = np.asarray(mask, dtype=bool)
         new_pos = np.cumsum(keep) - 1
         links = keep[self.heads] & keep[self.tails]
         return Edges(self.ids[keep], new_pos[self.heads[links]], new_pos[self.tails[links]], self.weights[links], "O")
+
+    def neighbour_counts(self) -> np.ndarray:
+        """Each region's number of non-zero weights (libpysal's ``cardinalities``)."""
+        return np.bincount(self.heads[self.weights != 0], minlength=self.n)
+
+    def csr(self) -> sparse.csr_array:
+        """W as CSR in the order of ``ids``; zero weights are not stored.
+
+        Links are sorted by ``(head, tail)``, so the arrays are CSR already: no sort.
+        """
+        nonzero = self.weights != 0
+        heads = self.heads[nonzero]
+        indptr = np.zeros(self.n + 1, dtype=np.int64)
+        np.cumsum(np.bincount(heads, minlength=self.n), out=indptr[1:])
+        return sparse.csr_array((self.weights[nonzero], self.tails[nonzero], indptr), shape=(self.n, self.n))
 
     def transform(self, kind: str) -> Edges:
         """Transformed weights, the same numbers as libpysal's ``Graph.transform``.
@@ -166,7 +197,7 @@ class Edges:
         WeightsError
             The data and the weights do not hold the same set of ids.
         """
-        wanted = pd.Index(_str_array(ids), dtype=object)
+        wanted = pd.Index(str_ids(ids), dtype=object)
         have = pd.Index(self.ids, dtype=object)
         if wanted.equals(have):  # the common case, and then unique: the weights' ids are
             pos = np.arange(len(have))
@@ -207,11 +238,13 @@ def _member(ids: np.ndarray, values: Iterable[str]) -> np.ndarray:
     """
     if not isinstance(values, (np.ndarray, pd.Index)):
         values = list(values)
-    return pd.Index(ids, dtype=object).isin(pd.Index(_str_array(values), dtype=object))
+    return pd.Index(ids, dtype=object).isin(pd.Index(str_ids(values), dtype=object))
 
 
-def _str_array(ids: Sequence[str]) -> np.ndarray:
+def str_ids(ids: Sequence[str]) -> np.ndarray:
     """Ids as an object array of ``str``, without a Python loop when they already are."""
+    if isinstance(ids, (pd.Index, pd.Series)) and isinstance(ids.dtype, pd.StringDtype):
+        ids = ids.to_numpy(dtype=object)  # pandas' string dtype (the default of pandas 3): convert in C
     already = isinstance(ids, (np.ndarray, pd.Index)) and ids.dtype == object
     if already and pd.api.types.infer_dtype(ids, skipna=False) == "string":
         return np.asarray(ids, dtype=object)
@@ -271,7 +304,7 @@ def _row_sums(values: np.ndarray, starts: np.ndarray) -> np.ndarray:
     """
     lengths = np.diff(np.r_[starts, len(values)])
     sums = np.empty(len(starts))
-    for length in np.unique(lengths):
+    for length in np.flatnonzero(np.bincount(lengths)):  # np.unique's hash path is slow (numpy >= 2.3)
         rows = np.flatnonzero(lengths == length)
         sums[rows] = values[starts[rows, None] + np.arange(length)].sum(axis=1)
     return sums

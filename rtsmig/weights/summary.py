@@ -1,25 +1,30 @@
-"""Describe a weights graph: size, links, neighbour counts, islands, components."""
+"""Describe weights: size, links, neighbour counts, islands, components."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-from libpysal.graph import Graph
 from scipy.sparse import csgraph
 
 from rtsmig.errors import first_few
-from rtsmig.weights._graph import to_csr
+from rtsmig.weights.edges import Edges
+
+if TYPE_CHECKING:  # importing libpysal costs seconds; summarising Edges does not need it
+    from libpysal.graph import Graph
 
 # Relative tolerance for "W equals its transpose": weights read back from text or
 # computed per direction may differ in the last bits.
 _SYMMETRY_RTOL = 1e-12
 
 
-def summarize(graph: Graph) -> dict:
-    """Summary statistics of a weights graph, as JSON-safe Python values.
+def summarize(weights: Edges | Graph) -> dict:
+    """Summary statistics of spatial weights, as JSON-safe Python values.
 
     Parameters
     ----------
-    graph : libpysal.graph.Graph
+    weights : Edges or libpysal.graph.Graph
+        A Graph is converted with ``Edges.from_graph`` (ids become ``str``).
 
     Returns
     -------
@@ -27,7 +32,7 @@ def summarize(graph: Graph) -> dict:
         ``n``; ``links`` (non-zero weights); ``density`` (links / n²);
         ``min_neighbors``, ``mean_neighbors``, ``max_neighbors``; ``histogram``
         (``[n_neighbors, n_regions]`` pairs, ascending); ``islands`` (ids without
-        neighbours, in the graph's order); ``components`` (weakly connected);
+        neighbours, in the weights' order); ``components`` (weakly connected);
         ``symmetric`` (W equals its transpose, weights included); ``transform``
         (lower-case libpysal code, ``o`` for original weights).
 
@@ -39,10 +44,12 @@ def summarize(graph: Graph) -> dict:
     >>> s["links"], s["islands"], s["components"], s["histogram"]
     (2, ['c'], 2, [[0, 1], [1, 2]])
     """
-    w = to_csr(graph)
-    n = int(graph.n)
+    edges = weights if isinstance(weights, Edges) else Edges.from_graph(weights)
+    w = edges.csr()
+    n = edges.n
     counts = np.diff(w.indptr)
-    sizes, freq = np.unique(counts, return_counts=True)
+    freq = np.bincount(counts)  # not np.unique: its hash path is slow on 10^6 counts (numpy >= 2.3)
+    sizes = np.flatnonzero(freq)
     links = int(w.nnz)
     n_components, _ = csgraph.connected_components(w, directed=True, connection="weak")
     return {
@@ -52,11 +59,11 @@ def summarize(graph: Graph) -> dict:
         "min_neighbors": int(counts.min()) if n else 0,
         "mean_neighbors": links / n if n else 0.0,
         "max_neighbors": int(counts.max()) if n else 0,
-        "histogram": [[int(s), int(f)] for s, f in zip(sizes, freq)],
-        "islands": [str(i) for i, c in zip(graph.unique_ids, counts) if c == 0],
+        "histogram": [[int(s), int(freq[s])] for s in sizes],
+        "islands": edges.ids[counts == 0].tolist(),
         "components": int(n_components),
         "symmetric": _is_symmetric(w),
-        "transform": str(graph.transformation).lower(),
+        "transform": str(edges.transformation).lower(),
     }
 
 

@@ -13,7 +13,7 @@ from rtsmig.cli.progress import steps
 from rtsmig.errors import InputError
 from rtsmig.io.atomic import write_text
 from rtsmig.io.manifest import to_json
-from rtsmig.io.weights_io import read_weights
+from rtsmig.io.weights_io import read_edges
 from rtsmig.pipeline.steps import weights_file
 from rtsmig.weights.spec import WeightsSpec
 
@@ -116,10 +116,10 @@ def describe(
 
     Example: rtsmig weights describe queen.gal --format json
     """
-    # Imported here: the summary works on a libpysal Graph, which every other command can do without.
+    # Imported here: only this command summarises weights.
     from rtsmig.weights.summary import render_summary_text, summarize
 
-    summary = summarize(read_weights(weights))
+    summary = summarize(read_edges(weights))
     text = to_json(summary) if fmt is SummaryFormat.json else render_summary_text(summary)
     if output is None:
         typer.echo(text, nl=not text.endswith("\n"))
