@@ -17,7 +17,6 @@ from rtsmig.io.manifest import manifest, to_json
 from rtsmig.pipeline.steps import regions_and_weights
 from rtsmig.simulate import CHANNELS, DIMENSIONS, SimulationSpec, simulate_design
 from rtsmig.simulate.spec import DEFAULT_BETAS, DEFAULT_LAMBDA, DEFAULT_RHO, DEFAULT_THETA
-from rtsmig.weights.matrix import aligned_matrix
 from rtsmig.weights.spec import WeightsSpec
 
 
@@ -111,9 +110,9 @@ def simulate(
     wspec = _weights_spec(weights_kind.value, k, tolerance, islands.value)
     with steps(3, quiet) as step:
         frame, built = regions_and_weights(regions, id_col, wspec, layer, step)
-        kept = set(map(str, built.graph.unique_ids))
+        kept = set(map(str, built.edges.ids))
         ids = [i for i in frame.index if i in kept]  # the regions' order, less dropped islands
-        data = simulate_design(aligned_matrix(built.graph, ids), spec, ids)
+        data = simulate_design(built.edges.aligned(ids), spec, ids)
         step(f"writing {output.name}")
         options = {"id": id_col, "layer": layer, **_options(spec), "weights": wspec.to_dict()}
         truth = {
