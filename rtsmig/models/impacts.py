@@ -138,10 +138,9 @@ def spatial_impacts(
     se : ``simulate``, ``delta`` or ``none`` (see Notes).
     draws, seed : number of draws and seed of ``simulate``.
     ci_level : coverage of the intervals.
-    eigen : an eigenvalue engine already built for W, reused.
-    exact_max_n : exact multipliers up to this many regions (at any n with ``eigen``); above, the moments of
-        ``logdet`` when it is an approximate engine that has them, else power series.
-    logdet : the log-determinant engine of the fit.
+    eigen, logdet : an eigenvalue engine already built for W (reused), the fit's engine.
+    exact_max_n : exact multipliers up to this many regions (any n with ``eigen``); above,
+        the moments of an approximate ``logdet``, else power series.
 
     Returns
     -------
