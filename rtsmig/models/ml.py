@@ -12,7 +12,6 @@ from collections.abc import Callable
 
 import numpy as np
 import scipy.linalg as la
-import scipy.sparse as sp
 from scipy import optimize
 
 from rtsmig.errors import EstimationError
@@ -137,23 +136,6 @@ def _polish(score: Callable[[float], float], theta: float, a: float, b: float, x
     if not (np.isfinite(s_left) and np.isfinite(s_right)) or s_left * s_right > 0:
         return theta
     return float(optimize.brentq(score, left, right, xtol=xtol, rtol=4 * np.finfo(float).eps))
-
-
-def dense_traces(W: sp.sparray, theta: float) -> tuple[float, float, float, np.ndarray]:
-    r"""Traces of :math:`B = W A^{-1}`, :math:`A = I - \theta W`, from a dense inverse.
-
-    Returns
-    -------
-    :math:`tr(B)`, :math:`tr(B^2)`, :math:`tr(B'B)` and the dense :math:`A^{-1}`.
-
-    Notes
-    -----
-    Dense, so only for :data:`ML_MAX_N` regions or fewer.
-    """
-    n = W.shape[0]
-    a_inv = la.inv(np.eye(n) - theta * W.toarray())
-    B = np.asarray(W @ a_inv)  # sparse times dense: O(links * n), not O(n^3)
-    return float(np.trace(B)), float(np.sum(B * B.T)), float(np.sum(B * B)), a_inv
 
 
 def engine_accuracy(concentrated: Callable[[float], float], logdet: LogDet, theta: float, name: str) -> dict | None:

@@ -28,7 +28,8 @@ from rtsmig.models.inference import (
 )
 from rtsmig.models.logdet import EigenLogDet, LogDet
 from rtsmig.models.logdet_engines import make_logdet
-from rtsmig.models.ml import BOUND_TOL, SAC_MAX_N, check_ml_options, dense_traces, lr_test, ml_conventions
+from rtsmig.models.ml import BOUND_TOL, SAC_MAX_N, check_ml_options, lr_test, ml_conventions
+from rtsmig.models.ml_traces import dense_traces
 from rtsmig.models.results import FitResult
 from rtsmig.models.spec import MODEL_TERMS, FitSpec
 

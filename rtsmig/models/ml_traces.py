@@ -54,10 +54,9 @@ def spatial_traces(W: sp.sparray, theta: float, logdet, extra: np.ndarray | None
     """The traces at ``theta`` (and ``B @ extra``), by the cheapest exact or stochastic route."""
     n = W.shape[0]
     if n <= DENSE_MAX_N or isinstance(logdet, EigenLogDet):
-        a_inv = la.inv(np.eye(n) - theta * W.toarray())
-        B = np.asarray(W @ a_inv)  # sparse times dense: O(links * n)
-        b_extra = None if extra is None else B @ extra
-        return Traces(float(np.trace(B)), float(np.sum(B * B.T)), float(np.sum(B * B)), b_extra, "exact (dense inverse)")
+        tr_b, tr_b2, tr_btb, a_inv = dense_traces(W, theta)
+        b_extra = None if extra is None else W @ (a_inv @ extra)
+        return Traces(tr_b, tr_b2, tr_btb, b_extra, "exact (dense inverse)")
     expands = hasattr(logdet, "second_derivative")
     W = sp.csr_array(W)
     scale = logdet.symmetric_scale if hasattr(logdet, "symmetric_scale") else symmetrising_scale(W)
@@ -69,6 +68,23 @@ def spatial_traces(W: sp.sparray, theta: float, logdet, extra: np.ndarray | None
         est["method"] + (f"; tr(B), tr(B^2) from the {logdet.name} expansion" if expands else ""),
         est["relative_se"],
     )
+
+
+def dense_traces(W: sp.sparray, theta: float) -> tuple[float, float, float, np.ndarray]:
+    r"""Traces of :math:`B = W A^{-1}`, :math:`A = I - \theta W`, from a dense inverse.
+
+    Returns
+    -------
+    :math:`tr(B)`, :math:`tr(B^2)`, :math:`tr(B'B)` and the dense :math:`A^{-1}`.
+
+    Notes
+    -----
+    Dense: O(n^3) time, O(n^2) memory.
+    """
+    n = W.shape[0]
+    a_inv = la.inv(np.eye(n) - theta * W.toarray())
+    B = np.asarray(W @ a_inv)  # sparse times dense: O(links * n), not O(n^3)
+    return float(np.trace(B)), float(np.sum(B * B.T)), float(np.sum(B * B)), a_inv
 
 
 def _hutchinson(
