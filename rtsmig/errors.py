@@ -23,6 +23,12 @@ class OutputError(InputError):
     """An output path that cannot be written (exit 3: a file problem the user fixes)."""
 
 
+class RunFileError(RtsmigError):
+    """A run file that does not validate: a usage error, exit code 2."""
+
+    exit_code = 2
+
+
 class WeightsError(RtsmigError):
     """Islands under ``--islands error``, ids not matching the data, degenerate W (exit 4)."""
 

@@ -64,10 +64,24 @@ def weights_file(
     """Build weights from a polygon layer; write ``output`` and ``output.json``; return the summary."""
     _, built = regions_and_weights(regions, id_col, spec, layer, step)
     step(f"writing {output.name}")
-    options = {"id": id_col, "layer": layer, **spec.to_dict()}
-    record = manifest("weights build", {"regions": regions}, options)
+    record = weights_manifest(regions, id_col, spec, layer)
     write_weights_with_sidecar(built.edges, output, to_json({**record, "summary": built.summary}))
     return built.summary
+
+
+def weights_manifest(regions: Path, id_col: str, spec: WeightsSpec, layer: str | None = None) -> dict:
+    """The provenance record ``weights_file`` writes into the sidecar (inputs hashed)."""
+    return manifest("weights build", {"regions": regions}, {"id": id_col, "layer": layer, **spec.to_dict()})
+
+
+def fit_manifest(
+    data: Path, id_col: str, spec: FitSpec, weights: Path | None = None, transform: str = "r",
+    layer: str | None = None, na: str = "error",
+) -> dict:
+    """The ``manifest.json`` ``fit_folder`` writes: what a rerun compares to skip a fit."""
+    inputs = {"data": data} | ({"weights": weights} if weights is not None else {})
+    options = {"id": id_col, "layer": layer, "transform": transform, "na": na, **spec.to_dict()}
+    return manifest("fit", inputs, options)
 
 
 def weights_label(path: Path, transform: str) -> str:
@@ -112,9 +126,8 @@ def fit_folder(
     if dropped:
         result = dataclasses.replace(result, meta={**result.meta, "dropped_ids": dropped})
     step(f"writing {output}")
-    inputs = {"data": data} | ({"weights": weights} if weights is not None else {})
-    options = {"id": id_col, "layer": layer, "transform": transform, "na": na, **spec.to_dict()}
-    files = result_files(result) | {"manifest.json": to_json(manifest("fit", inputs, options))}
+    record = fit_manifest(data, id_col, spec, weights, transform, layer, na)
+    files = result_files(result) | {"manifest.json": to_json(record)}
     if dropped:
         files["dropped.csv"] = "".join(f"{i}\n" for i in [id_col, *dropped])
     write_folder(output, files)

@@ -1,7 +1,8 @@
-"""``rtsmig run``: the bundled strategy example, end to end, in one command."""
+"""``rtsmig run``: the bundled strategy example, or a run file's whole grid."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated
 
@@ -14,24 +15,64 @@ from rtsmig.pipeline.strategy import MODELS, STEPS, run_strategy_example
 
 
 def run(
-    out: Annotated[Path, typer.Option("--out", help="Folder for the weights, model folders and tables.")] = Path(
+    runfile: Annotated[
+        Path | None, typer.Argument(help="A run file (TOML); without it, the bundled strategy example.")
+    ] = None,
+    out: Annotated[Path, typer.Option("--out", help="Strategy example: folder for its outputs.")] = Path(
         "rtsmig-out"
     ),
+    jobs: Annotated[
+        int | None, typer.Option("--jobs", "-j", min=1, help="Run file: fits in parallel processes [default: cores].")
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Run file: refit even what is up to date.")] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Run file: list what would run, run nothing.")] = False,
     quiet: QuietOption = False,
 ) -> None:
-    """Run the strategy example: enterprise migration into China's prefectures.
+    """Run the strategy example, or every weights spec and fit of a run file.
 
-    Synthetic data (examples/strategy/data.csv, made by 'rtsmig simulate') on the
-    bundled prefecture polygons: queen weights (islands attached) -> OLS with LM
-    diagnostics -> spatial lag and error models by ML -> comparison table and
-    impacts table in Markdown and LaTeX. The same steps as
-    examples/strategy/Makefile; the same inputs give the same bytes.
+    Without RUNFILE: synthetic data (examples/strategy/data.csv) on the bundled
+    China prefectures -> queen weights -> OLS, lag and error by ML -> comparison
+    and impacts tables, as examples/strategy/Makefile does.
 
-    Example: rtsmig run --out rtsmig-out
+    With RUNFILE: builds the named weights, fits every combination of the grid
+    (models x methods x weights x variable sets) and writes one comparison table
+    per variable set and weights. Like make, only what is out of date runs: a fit
+    whose inputs (by SHA-256) and options match its manifest.json is skipped. A
+    failed fit does not stop the others; the exit code reports failures.
+
+    Example: rtsmig run examples/strategy/grid.toml --jobs 2
     """
-    ensure_folder(out)
-    with steps(STEPS, quiet) as step:
-        tables = run_strategy_example(out, step)
-    typer.echo(f"model folders: {', '.join(str(out / m) for m in MODELS)}", err=True)
-    for path in tables.values():
+    if runfile is None:
+        ensure_folder(out)
+        with steps(STEPS, quiet) as step:
+            tables = run_strategy_example(out, step)
+        typer.echo(f"model folders: {', '.join(str(out / m) for m in MODELS)}", err=True)
+        for path in tables.values():
+            typer.echo(str(path))
+        return
+    _run_file(runfile, jobs or os.cpu_count() or 1, force, dry_run, quiet)
+
+
+def _run_file(runfile: Path, jobs: int, force: bool, dry_run: bool, quiet: bool) -> None:
+    from rtsmig.runfile.execute import plan_text, run_file
+    from rtsmig.runfile.plan import fit_tasks, weights_tasks
+    from rtsmig.runfile.schema import read_runfile
+
+    run = read_runfile(runfile)
+    if dry_run:
+        for line in plan_text(run, force):
+            typer.echo(line)
+        return
+    ensure_folder(run.folder)
+    with steps(len(weights_tasks(run)) + len(fit_tasks(run)), quiet) as step:
+        summary = run_file(run, jobs=jobs, force=force, step=step)
+    typer.echo(
+        f"{len(summary.built)} weights built, {len(summary.fitted)} fits run, {len(summary.skipped)} up to date, "
+        f"{len(summary.failed)} failed", err=True,
+    )
+    for name, message, _ in summary.failed:
+        typer.echo(f"failed: {name}: {message}", err=True)
+    for path in summary.tables:
         typer.echo(str(path))
+    if summary.failed:
+        raise typer.Exit(summary.exit_code)

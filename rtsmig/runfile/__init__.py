@@ -1,0 +1,1 @@
+"""Run files: a declarative grid of weights and fits, run incrementally."""

@@ -1,0 +1,139 @@
+"""Run a validated run file: weights, then the fits (in parallel processes), then the tables.
+
+Only what is out of date runs (:mod:`rtsmig.runfile.plan`); ``force`` reruns all.
+Each output is written atomically, so a run killed at any point leaves whole
+folders or none, and the next run finishes the rest. A failed fit does not stop
+the others: it is reported in the summary, and its table column is left out.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rtsmig.errors import RtsmigError
+from rtsmig.io.atomic import write_text
+from rtsmig.models.effects import SPILLOVER_MODELS
+from rtsmig.pipeline.steps import fit_folder, quiet, table_text, weights_file
+from rtsmig.runfile.plan import FitTask, fit_tasks, fit_up_to_date, weights_tasks, weights_up_to_date
+from rtsmig.runfile.schema import RunFile
+
+Step = Callable[[str], None]
+
+
+@dataclass
+class RunSummary:
+    """What a run did; ``failed`` holds (task, message, exit code)."""
+
+    built: list[str] = field(default_factory=list)
+    fitted: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    failed: list[tuple[str, str, int]] = field(default_factory=list)
+    tables: list[Path] = field(default_factory=list)
+
+    @property
+    def exit_code(self) -> int:
+        return max((code for _, _, code in self.failed), default=0)
+
+
+def plan_text(run: RunFile, force: bool = False) -> list[str]:
+    """``--dry-run``: one line per task, ``run`` or ``up to date``."""
+    lines = []
+    for task in weights_tasks(run):
+        stale = force or not weights_up_to_date(run, task)
+        lines.append(f"{'run' if stale else 'up to date'}\tweights {task.name}")
+    for task in fit_tasks(run):
+        stale = force or not fit_up_to_date(run, task)
+        lines.append(f"{'run' if stale else 'up to date'}\tfit {task.name}")
+    return lines
+
+
+def run_file(run: RunFile, *, jobs: int = 1, force: bool = False, step: Step = quiet) -> RunSummary:
+    """Bring every output of ``run`` up to date; see the module notes."""
+    summary = RunSummary()
+    _remove_stale_staging(run.folder)
+    for task in weights_tasks(run):
+        if force or not weights_up_to_date(run, task):
+            step(f"weights {task.name}")
+            task.path.parent.mkdir(parents=True, exist_ok=True)
+            weights_file(run.regions, task.path, run.id, task.spec, run.layer)
+            summary.built.append(task.name)
+    tasks = fit_tasks(run)
+    todo = [t for t in tasks if force or not fit_up_to_date(run, t)]
+    summary.skipped = [t.name for t in tasks if t not in todo]
+    jobs_args = [(run, t) for t in todo]
+    if jobs > 1 and len(todo) > 1:
+        with ProcessPoolExecutor(max_workers=jobs) as pool:
+            outcomes = pool.map(_fit_one, jobs_args)
+            _collect(outcomes, summary, step)
+    else:
+        _collect(map(_fit_one, jobs_args), summary, step)
+    summary.tables = write_tables(run, tasks, {name for name, _, _ in summary.failed}, run.tables)
+    return summary
+
+
+def _remove_stale_staging(folder: Path) -> None:
+    """Delete the hidden ``.NAME.*.tmp`` staging files and folders a killed run left behind.
+
+    Atomic writes assemble outputs under such names and rename them into place;
+    a SIGKILL between the two leaves one. Two runs on one folder at once are not
+    supported, so none of them can still be in use.
+    """
+    if not folder.exists():
+        return
+    for path in sorted(folder.rglob(".*.tmp"), reverse=True):
+        if path.is_dir():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
+
+
+def _fit_one(args: tuple[RunFile, FitTask]) -> tuple[str, str | None, int]:
+    """Fit one task (in a worker process); never raises: the error becomes the outcome."""
+    run, task = args
+    try:
+        task.folder.parent.mkdir(parents=True, exist_ok=True)
+        fit_folder(run.data, task.folder, run.id, task.spec, task.weights_path,
+                   run.weights[task.weights].transform, run.layer)
+    except RtsmigError as exc:  # a bug is not caught: it stops the run, exit code 1
+        return task.name, str(exc), exc.exit_code
+    return task.name, None, 0
+
+
+def _collect(outcomes, summary: RunSummary, step: Step) -> None:
+    for name, message, code in outcomes:
+        step(f"fit {name}")
+        if message is None:
+            summary.fitted.append(name)
+        else:
+            summary.failed.append((name, message, code))
+
+
+def write_tables(run: RunFile, tasks: list[FitTask], failed: set[str], formats) -> list[Path]:
+    """One comparison table (and impacts table) per variable set and weights; unchanged bytes are not rewritten."""
+    written = []
+    for variables in run.grid_variables:
+        for weights in run.grid_weights:
+            group = [t for t in tasks if (t.variables, t.weights) == (variables, weights) and t.name not in failed]
+            if not group:
+                continue
+            spill = [t for t in group if t.spec.model in SPILLOVER_MODELS]
+            for fmt in formats:
+                base = run.folder / "tables" / f"{variables}__{weights}"
+                written.append(_write_if_changed(base.with_suffix(f".{fmt}"),
+                                                 table_text([t.folder for t in group], fmt)))
+                if spill:
+                    path = base.with_name(f"{base.name}_impacts.{fmt}")
+                    written.append(_write_if_changed(path, table_text([t.folder for t in spill], fmt, impacts=True)))
+    return written
+
+
+def _write_if_changed(path: Path, text: str) -> Path:
+    """Keep the file (and its timestamp, for make) when its content would not change."""
+    if not path.exists() or path.read_text(encoding="utf-8") != text:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_text(path, text)
+    return path

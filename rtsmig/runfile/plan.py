@@ -1,0 +1,92 @@
+"""What a run file asks for, as tasks, and which of them are already done.
+
+A task is up to date when the provenance record it would write (input hashes,
+options, versions: :func:`~rtsmig.pipeline.steps.fit_manifest`) equals the one
+its output already holds, as make compares timestamps; the record hashes the
+inputs' bytes, so touching a file without changing it refits nothing.
+
+Layout under ``[output] folder``: ``weights/NAME.parquet``,
+``fits/VARIABLES/WEIGHTS/MODEL-METHOD/`` and ``tables/VARIABLES__WEIGHTS.FMT``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from rtsmig.io.manifest import read_json
+from rtsmig.io.weights_io import sidecar_path
+from rtsmig.models.registry import ESTIMATORS, estimator_key
+from rtsmig.models.spec import FitSpec
+from rtsmig.pipeline.steps import fit_manifest, weights_manifest
+from rtsmig.runfile.schema import RunFile
+from rtsmig.weights.spec import WeightsSpec
+
+LEAST_SQUARES = ("ols", "slx")
+MANIFEST_KEYS = ("command", "rtsmig", "dependencies", "inputs", "options")
+
+
+@dataclass(frozen=True)
+class WeightsTask:
+    name: str
+    path: Path
+    spec: WeightsSpec
+
+
+@dataclass(frozen=True)
+class FitTask:
+    """One fit of the grid; ``name`` is its folder below ``fits/``."""
+
+    name: str
+    folder: Path
+    variables: str
+    weights: str
+    weights_path: Path
+    spec: FitSpec
+
+
+def weights_tasks(run: RunFile) -> list[WeightsTask]:
+    """The named weights the grid uses, in the order of the grid."""
+    return [WeightsTask(n, run.folder / "weights" / f"{n}.parquet", run.weights[n]) for n in run.grid_weights]
+
+
+def fit_tasks(run: RunFile) -> list[FitTask]:
+    """Every (variables, weights, model, method) of the grid that has an estimator.
+
+    OLS and SLX have one estimator whatever the method, so they appear once.
+    """
+    tasks = []
+    for variables in run.grid_variables:
+        y, x = run.variables[variables]
+        for weights in run.grid_weights:
+            for model in run.models:
+                methods = run.methods[:1] if model in LEAST_SQUARES else run.methods
+                for method in methods:
+                    spec = FitSpec(model=model, method=method, y=y, x=x)
+                    if estimator_key(spec) not in ESTIMATORS:
+                        continue
+                    label = model if model in LEAST_SQUARES else f"{model}-{method}"
+                    name = f"{variables}/{weights}/{label}"
+                    tasks.append(FitTask(name, run.folder / "fits" / name, variables, weights,
+                                         run.folder / "weights" / f"{weights}.parquet", spec))
+    return tasks
+
+
+def _same(record: dict | None, expected: dict) -> bool:
+    return record is not None and all(record.get(k) == expected.get(k) for k in MANIFEST_KEYS)
+
+
+def weights_up_to_date(run: RunFile, task: WeightsTask) -> bool:
+    if not task.path.exists():
+        return False
+    return _same(read_json(sidecar_path(task.path)), weights_manifest(run.regions, run.id, task.spec, run.layer))
+
+
+def fit_up_to_date(run: RunFile, task: FitTask) -> bool:
+    """True when the folder's manifest is what this fit would write now (inputs must exist)."""
+    manifest_path = task.folder / "manifest.json"
+    if not manifest_path.exists() or not task.weights_path.exists():
+        return False
+    expected = fit_manifest(run.data, run.id, task.spec, task.weights_path, run.weights[task.weights].transform,
+                            run.layer)
+    return _same(read_json(manifest_path), expected)

@@ -1,0 +1,169 @@
+"""A run file (TOML) read and validated in full before anything runs.
+
+Every error names the TOML key and what is allowed there::
+
+    [inputs]                      # paths relative to the run file
+    regions = "regions.shp"       # the polygons the weights are built from
+    data = "data.csv"
+    id = "code"
+
+    [weights.queen]               # one table per named weights spec
+    kind = "queen"                # any `rtsmig weights build` option
+    islands = "attach"
+
+    [variables.dims]              # one table per named variable set
+    y = "migration"
+    x = ["position", "method"]
+
+    [grid]                        # every combination is one fit
+    models = ["ols", "lag", "error"]
+    methods = ["ml"]              # default ["ml"]; ols and slx ignore it
+    weights = ["queen"]           # default: all named weights
+    variables = ["dims"]          # default: all named variable sets
+
+    [output]
+    folder = "out"                # default "rtsmig-out" beside the run file
+    tables = ["md", "tex"]        # default ["md"]
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+from rtsmig.errors import InputError, RunFileError
+from rtsmig.models.spec import METHODS, MODELS
+from rtsmig.tables import FORMATS
+from rtsmig.weights.spec import WeightsSpec
+
+SECTIONS = ("inputs", "weights", "variables", "grid", "output")
+WEIGHTS_OPTIONS = tuple(f.name for f in fields(WeightsSpec))
+
+
+@dataclass(frozen=True)
+class RunFile:
+    """A validated run file; paths are absolute."""
+
+    path: Path
+    regions: Path
+    data: Path
+    id: str
+    layer: str | None
+    weights: dict[str, WeightsSpec]
+    variables: dict[str, tuple[str, tuple[str, ...]]]
+    models: tuple[str, ...]
+    methods: tuple[str, ...]
+    grid_weights: tuple[str, ...]
+    grid_variables: tuple[str, ...]
+    folder: Path
+    tables: tuple[str, ...]
+
+
+def read_runfile(path: Path) -> RunFile:
+    """Parse and validate ``path``; a RunFileError (exit code 2) names the first bad key."""
+    try:
+        doc = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read the run file ({exc.strerror}); check the path") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise RunFileError(f"{path}: not valid TOML ({exc})") from exc
+    err = _Errors(path)
+    err.only(doc, SECTIONS, "the top level")
+    base = path.parent
+    inputs = _table(doc, "inputs", err)
+    err.only(inputs, ("regions", "data", "id", "layer"), "[inputs]")
+    weights = {name: _weights(name, spec, err) for name, spec in _table(doc, "weights", err).items()}
+    variables = {name: _variables(name, v, err) for name, v in _table(doc, "variables", err).items()}
+    grid = _table(doc, "grid", err)
+    err.only(grid, ("models", "methods", "weights", "variables"), "[grid]")
+    output = doc.get("output", {})
+    err.only(output, ("folder", "tables"), "[output]")
+    if not weights or not variables:
+        err.fail("[weights] and [variables]", "need at least one named entry each, e.g. [weights.queen] kind = \"queen\"")
+    return RunFile(
+        path=path,
+        regions=base / _string(inputs, "regions", "[inputs]", err),
+        data=base / _string(inputs, "data", "[inputs]", err),
+        id=_string(inputs, "id", "[inputs]", err),
+        layer=inputs.get("layer"),
+        weights=weights,
+        variables=variables,
+        models=_choices(grid, "models", MODELS, None, err),
+        methods=_choices(grid, "methods", METHODS, ("ml",), err),
+        grid_weights=_choices(grid, "weights", tuple(weights), tuple(weights), err),
+        grid_variables=_choices(grid, "variables", tuple(variables), tuple(variables), err),
+        folder=base / str(output.get("folder", "rtsmig-out")),
+        tables=_choices(output, "tables", FORMATS, ("md",), err, section="output"),
+    )
+
+
+class _Errors:
+    """Raise InputErrors that name the run file and the key."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def fail(self, key: str, what: str) -> None:
+        raise RunFileError(f"{self.path}: {key} {what}")
+
+    def only(self, table: dict, allowed: tuple[str, ...], where: str) -> None:
+        if not isinstance(table, dict):
+            self.fail(where, "must be a table")
+        unknown = [k for k in table if k not in allowed]
+        if unknown:
+            self.fail(f"{where}: key {unknown[0]!r}", f"is not allowed here; use {', '.join(allowed)}")
+
+
+def _table(doc: dict, name: str, err: _Errors) -> dict:
+    if name not in doc:
+        err.fail(f"[{name}]", "is missing")
+    if not isinstance(doc[name], dict):
+        err.fail(f"[{name}]", "must be a table")
+    return doc[name]
+
+
+def _string(table: dict, key: str, where: str, err: _Errors) -> str:
+    value = table.get(key)
+    if not isinstance(value, str) or not value:
+        err.fail(f"{where} {key}", "must be a non-empty string")
+    return value
+
+
+def _choices(table, key, allowed, default, err, section="grid") -> tuple[str, ...]:
+    if key not in table:
+        if default is None:
+            err.fail(f"[{section}] {key}", f"is missing; list some of {', '.join(allowed)}")
+        return tuple(default)
+    values = table[key]
+    if not isinstance(values, list) or not values or not all(isinstance(v, str) for v in values):
+        err.fail(f"[{section}] {key}", f"must be a non-empty list of strings from {', '.join(allowed)}")
+    for i, value in enumerate(values):
+        if value not in allowed:
+            err.fail(f"[{section}] {key}[{i}] = {value!r}", f"is not allowed; use one of {', '.join(allowed)}")
+    if len(set(values)) != len(values):
+        err.fail(f"[{section}] {key}", "lists a value twice")
+    return tuple(values)
+
+
+def _weights(name: str, spec: dict, err: _Errors) -> WeightsSpec:
+    where = f"[weights.{name}]"
+    err.only(spec, WEIGHTS_OPTIONS, where)
+    if "kind" not in spec:
+        err.fail(f"{where} kind", "is missing (queen, rook, knn, distance, kernel or block)")
+    built = WeightsSpec(**spec)
+    try:
+        built.validate()
+    except InputError as exc:
+        err.fail(where, f"is invalid: {exc}")
+    return built
+
+
+def _variables(name: str, entry: dict, err: _Errors) -> tuple[str, tuple[str, ...]]:
+    where = f"[variables.{name}]"
+    err.only(entry, ("y", "x"), where)
+    y = _string(entry, "y", where, err)
+    x = entry.get("x")
+    if not isinstance(x, list) or not x or not all(isinstance(v, str) and v for v in x):
+        err.fail(f"{where} x", "must be a non-empty list of column names")
+    return y, tuple(x)

@@ -1,0 +1,155 @@
+"""`rtsmig run RUNFILE.toml`: validation, the grid, incremental reruns, parallel = serial bytes."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from cli_helpers import ROOT, assert_error, run
+
+from rtsmig.runfile.execute import run_file
+from rtsmig.runfile.schema import read_runfile
+
+EXAMPLE = ROOT / "examples" / "strategy"
+REGIONS = ROOT / "shapefiles" / "china_prefectures" / "china_prefectures.shp"
+SMALL = """
+[inputs]
+regions = "{regions}"
+data = "data.csv"
+id = "adcode"
+
+[weights.queen]
+kind = "queen"
+islands = "attach"
+
+[weights.knn6]
+kind = "knn"
+k = {k}
+
+[variables.dimensions]
+y = "migration"
+x = ["position", "method", "sustainability", "flexibility"]
+
+[grid]
+models = ["ols", "lag", "error"]
+
+[output]
+folder = "out"
+"""
+
+
+def small_runfile(folder: Path, k: int = 6) -> Path:
+    shutil.copy(EXAMPLE / "data.csv", folder / "data.csv")
+    path = folder / "grid.toml"
+    path.write_text(SMALL.format(regions=REGIONS.as_posix(), k=k))
+    return path
+
+
+def tree(folder: Path) -> dict[str, str]:
+    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_the_example_grid_is_24_fits_and_parallel_writes_the_same_bytes(tmp_path):
+    serial, parallel = tmp_path / "serial", tmp_path / "parallel"
+    for folder in (serial, parallel):
+        folder.mkdir()
+        shutil.copy(EXAMPLE / "grid.toml", folder / "grid.toml")
+        text = (folder / "grid.toml").read_text().replace("../../shapefiles", (ROOT / "shapefiles").as_posix())
+        (folder / "grid.toml").write_text(text)
+        shutil.copy(EXAMPLE / "data.csv", folder / "data.csv")
+    one = run_file(read_runfile(serial / "grid.toml"), jobs=1)
+    two = run_file(read_runfile(parallel / "grid.toml"), jobs=2)
+    assert (len(one.fitted), len(two.fitted), one.failed, two.failed) == (24, 24, [], [])
+    assert len(one.tables) == 24  # 3 weights x 2 variable sets x (models, impacts) x (md, tex)
+    assert tree(serial / "grid-out") == tree(parallel / "grid-out")
+
+
+def test_rerun_fits_nothing_and_a_changed_input_refits_only_what_depends_on_it(tmp_path):
+    path = small_runfile(tmp_path)
+    first = run_file(read_runfile(path), jobs=1)
+    assert (len(first.built), len(first.fitted)) == (2, 6)
+    os.utime(tmp_path / "data.csv")  # touched, same bytes: nothing to do
+    again = run_file(read_runfile(path), jobs=1)
+    assert (again.built, again.fitted, len(again.skipped)) == ([], [], 6)
+    small_runfile(tmp_path, k=5)  # only the knn weights and their three fits change
+    changed = run_file(read_runfile(path), jobs=1)
+    assert changed.built == ["knn6"]
+    assert sorted(changed.fitted) == ["dimensions/knn6/error-ml", "dimensions/knn6/lag-ml", "dimensions/knn6/ols"]
+    data = tmp_path / "data.csv"
+    data.write_text(data.read_text().replace("110100,-0.65", "110100,-0.66", 1))
+    refit = run_file(read_runfile(path), jobs=1)
+    assert (refit.built, len(refit.fitted)) == ([], 6)
+
+
+def test_force_refits_everything(tmp_path):
+    path = small_runfile(tmp_path)
+    run_file(read_runfile(path), jobs=1)
+    forced = run_file(read_runfile(path), jobs=1, force=True)
+    assert (len(forced.built), len(forced.fitted)) == (2, 6)
+
+
+def test_dry_run_lists_and_runs_nothing(tmp_path):
+    path = small_runfile(tmp_path)
+    result = run("run", path, "--dry-run")
+    assert result.exit_code == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == "run\tweights queen" and len(lines) == 2 + 6
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize(
+    "edit, fragments",
+    [
+        (("[grid]\nmodels = [\"ols\", \"lag\", \"error\"]", "[grid]\nmodels = [\"ols\", \"lagg\"]"),
+         ["[grid] models[1] = 'lagg'", "use one of ols, lag"]),
+        (("kind = \"knn\"", "kind = \"knn\"\nneighbours = 3"), ["[weights.knn6]: key 'neighbours'", "use kind, k"]),
+        (("id = \"adcode\"", "id = 3"), ["[inputs] id", "non-empty string"]),
+        (("[output]", "[outputs]"), ["key 'outputs' is not allowed", "inputs, weights"]),
+        (("k = 6", "k = 0"), ["[weights.knn6] is invalid", "--k"]),
+        (("folder = \"out\"", "folder = "), ["not valid TOML"]),
+    ],
+    ids=["model", "weights-key", "id-type", "section", "weights-value", "syntax"],
+)
+def test_a_bad_run_file_names_the_key_and_runs_nothing(tmp_path, edit, fragments):
+    path = small_runfile(tmp_path)
+    path.write_text(path.read_text().replace(*edit))
+    result = run("run", path)
+    assert_error(result, 2, str(path), *fragments)
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_failed_fit_does_not_stop_the_others(tmp_path):
+    path = small_runfile(tmp_path)
+    path.write_text(path.read_text().replace('"flexibility"]', '"flexibility", "no_such_column"]'))
+    result = run("run", path, "-q", "--jobs", "1")
+    assert result.exit_code == 3
+    assert result.stderr.count("failed: dimensions/") == 6
+    assert "0 fits run" in result.stderr and "no_such_column" in result.stderr
+
+
+def test_a_killed_run_leaves_whole_folders_and_the_next_run_finishes(tmp_path):
+    path = small_runfile(tmp_path)
+    cmd = [sys.executable, "-m", "rtsmig", "run", str(path), "-q", "--jobs", "1"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    fits = tmp_path / "out" / "fits"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and len(list(fits.rglob("manifest.json"))) < 2:
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    done = len(list(fits.rglob("manifest.json")))
+    assert 2 <= done < 6, "the kill should land mid-way"
+    for folder in fits.glob("*/*/*"):
+        if not folder.name.startswith("."):  # staging folders are hidden and never results
+            assert (folder / "manifest.json").exists() and (folder / "result.json").exists(), folder
+    summary = run_file(read_runfile(path), jobs=1)
+    assert len(summary.fitted) == 6 - done and len(summary.skipped) == done
+    assert not [p for p in fits.rglob(".*") if p.name.endswith(".tmp")], "stale staging folders removed"
