@@ -153,3 +153,18 @@ def test_a_killed_run_leaves_whole_folders_and_the_next_run_finishes(tmp_path):
     summary = run_file(read_runfile(path), jobs=1)
     assert len(summary.fitted) == 6 - done and len(summary.skipped) == done
     assert not [p for p in fits.rglob(".*") if p.name.endswith(".tmp")], "stale staging folders removed"
+
+
+def test_a_dask_local_cluster_writes_the_same_bytes_as_local_processes(tmp_path):
+    pytest.importorskip("distributed")
+    from rtsmig.runfile.execute import DaskTarget
+
+    trees = []
+    for name, kwargs in (("procs", {"jobs": 2}), ("dask", {"dask": DaskTarget(local_workers=2)})):
+        folder = tmp_path / name
+        folder.mkdir()
+        path = small_runfile(folder)
+        summary = run_file(read_runfile(path), **kwargs)
+        assert (len(summary.fitted), summary.failed) == (6, [])
+        trees.append(tree(folder / "out"))
+    assert trees[0] == trees[1]

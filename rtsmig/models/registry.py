@@ -12,6 +12,8 @@ import dataclasses
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from threadpoolctl import threadpool_limits
+
 from rtsmig.errors import EstimationError
 from rtsmig.models.checks import check_dataset, check_design
 from rtsmig.models.design import with_spatial_lags
@@ -114,4 +116,7 @@ def fit(spec: FitSpec, data: Dataset, *, engine: str | None = None) -> FitResult
         X, names = with_spatial_lags(data.X, data.x_names, data.W, spec.wx_names)
         check_design(X, names)  # e.g. W x collinear with x under block weights
         data = dataclasses.replace(data, X=X, x_names=names)
-    return ESTIMATORS[estimator_key(spec)](spec, data, engine)
+    # One BLAS thread: threaded BLAS sums in an order that depends on the thread count, so the
+    # last bits of a result (and the bytes of its files) would depend on the machine and executor.
+    with threadpool_limits(limits=1, user_api="blas"):
+        return ESTIMATORS[estimator_key(spec)](spec, data, engine)

@@ -51,8 +51,25 @@ def plan_text(run: RunFile, force: bool = False) -> list[str]:
     return lines
 
 
-def run_file(run: RunFile, *, jobs: int = 1, force: bool = False, step: Step = quiet) -> RunSummary:
-    """Bring every output of ``run`` up to date; see the module notes."""
+@dataclass(frozen=True)
+class DaskTarget:
+    """Where Dask runs the fits: an existing scheduler's address, or a local cluster of n workers.
+
+    Workers must see the run's files at the same paths (one machine, or a shared file system).
+    """
+
+    scheduler: str | None = None
+    local_workers: int | None = None
+
+
+def run_file(
+    run: RunFile, *, jobs: int = 1, force: bool = False, step: Step = quiet, dask: DaskTarget | None = None
+) -> RunSummary:
+    """Bring every output of ``run`` up to date; see the module notes.
+
+    The fits run in this process (``jobs=1``), in ``jobs`` local processes, or on
+    Dask (``dask``); each fit writes its own folder, so the bytes are the same.
+    """
     summary = RunSummary()
     _remove_stale_staging(run.folder)
     for task in weights_tasks(run):
@@ -65,12 +82,16 @@ def run_file(run: RunFile, *, jobs: int = 1, force: bool = False, step: Step = q
     todo = [t for t in tasks if force or not fit_up_to_date(run, t)]
     summary.skipped = [t.name for t in tasks if t not in todo]
     jobs_args = [(run, t) for t in todo]
-    if jobs > 1 and len(todo) > 1:
+    if dask is not None and todo:
+        _collect(_dask_map(jobs_args, dask), summary, step)
+    elif jobs > 1 and len(todo) > 1:
         with ProcessPoolExecutor(max_workers=jobs) as pool:
-            outcomes = pool.map(_fit_one, jobs_args)
-            _collect(outcomes, summary, step)
+            _collect(pool.map(_fit_one, jobs_args), summary, step)
     else:
         _collect(map(_fit_one, jobs_args), summary, step)
+    order = {t.name: i for i, t in enumerate(tasks)}  # completion order varies; reports do not
+    summary.fitted.sort(key=order.__getitem__)
+    summary.failed.sort(key=lambda f: order[f[0]])
     summary.tables = write_tables(run, tasks, {name for name, _, _ in summary.failed}, run.tables)
     return summary
 
@@ -101,6 +122,26 @@ def _fit_one(args: tuple[RunFile, FitTask]) -> tuple[str, str | None, int]:
     except RtsmigError as exc:  # a bug is not caught: it stops the run, exit code 1
         return task.name, str(exc), exc.exit_code
     return task.name, None, 0
+
+
+def _dask_map(args: list, target: DaskTarget):
+    """Outcomes of :func:`_fit_one` over ``args`` on a Dask cluster, as they complete."""
+    from distributed import Client, LocalCluster, as_completed  # optional: only for --scheduler/--dask-local
+
+    if target.scheduler is not None:
+        client, cluster = Client(target.scheduler), None
+    else:
+        cluster = LocalCluster(n_workers=target.local_workers, threads_per_worker=1, processes=True,
+                               dashboard_address=None)
+        client = Client(cluster)
+    try:
+        futures = client.map(_fit_one, args, pure=False)
+        for future in as_completed(futures):
+            yield future.result()
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
 
 
 def _collect(outcomes, summary: RunSummary, step: Step) -> None:

@@ -26,6 +26,12 @@ def run(
     ] = None,
     force: Annotated[bool, typer.Option("--force", help="Run file: refit even what is up to date.")] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Run file: list what would run, run nothing.")] = False,
+    scheduler: Annotated[
+        str | None, typer.Option("--scheduler", help="Run file: fit on this Dask scheduler (tcp://HOST:PORT).")
+    ] = None,
+    dask_local: Annotated[
+        int | None, typer.Option("--dask-local", min=1, help="Run file: fit on a local Dask cluster of N workers.")
+    ] = None,
     quiet: QuietOption = False,
 ) -> None:
     """Run the strategy example, or every weights spec and fit of a run file.
@@ -41,6 +47,8 @@ def run(
     failed fit does not stop the others; the exit code reports failures.
 
     Example: rtsmig run examples/strategy/grid.toml --jobs 2
+
+    Example (Dask): rtsmig run grid.toml --scheduler tcp://10.0.0.5:8786
     """
     if runfile is None:
         ensure_folder(out)
@@ -50,10 +58,17 @@ def run(
         for path in tables.values():
             typer.echo(str(path))
         return
-    _run_file(runfile, jobs or os.cpu_count() or 1, force, dry_run, quiet)
+    if scheduler is not None and dask_local is not None:
+        raise typer.BadParameter("use --scheduler or --dask-local, not both", param_hint="--dask-local")
+    dask = None
+    if scheduler is not None or dask_local is not None:
+        from rtsmig.runfile.execute import DaskTarget
+
+        dask = DaskTarget(scheduler, dask_local)
+    _run_file(runfile, jobs or os.cpu_count() or 1, force, dry_run, quiet, dask)
 
 
-def _run_file(runfile: Path, jobs: int, force: bool, dry_run: bool, quiet: bool) -> None:
+def _run_file(runfile: Path, jobs: int, force: bool, dry_run: bool, quiet: bool, dask) -> None:
     from rtsmig.runfile.execute import plan_text, run_file
     from rtsmig.runfile.plan import fit_tasks, weights_tasks
     from rtsmig.runfile.schema import read_runfile
@@ -65,7 +80,7 @@ def _run_file(runfile: Path, jobs: int, force: bool, dry_run: bool, quiet: bool)
         return
     ensure_folder(run.folder)
     with steps(len(weights_tasks(run)) + len(fit_tasks(run)), quiet) as step:
-        summary = run_file(run, jobs=jobs, force=force, step=step)
+        summary = run_file(run, jobs=jobs, force=force, step=step, dask=dask)
     typer.echo(
         f"{len(summary.built)} weights built, {len(summary.fitted)} fits run, {len(summary.skipped)} up to date, "
         f"{len(summary.failed)} failed", err=True,
