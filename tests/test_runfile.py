@@ -57,19 +57,24 @@ def tree(folder: Path) -> dict[str, str]:
             for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
-def test_the_example_grid_is_24_fits_and_parallel_writes_the_same_bytes(tmp_path):
-    serial, parallel = tmp_path / "serial", tmp_path / "parallel"
-    for folder in (serial, parallel):
+def test_the_example_grid_is_24_fits_and_every_executor_writes_the_same_bytes(tmp_path):
+    """In-process, two local processes, and a real Dask LocalCluster of two workers."""
+    pytest.importorskip("distributed")
+    from rtsmig.runfile.execute import DaskTarget
+
+    executors = {"serial": {"jobs": 1}, "processes": {"jobs": 2}, "dask": {"dask": DaskTarget(local_workers=2)}}
+    trees = {}
+    for name, kwargs in executors.items():
+        folder = tmp_path / name
         folder.mkdir()
-        shutil.copy(EXAMPLE / "grid.toml", folder / "grid.toml")
-        text = (folder / "grid.toml").read_text().replace("../../shapefiles", (ROOT / "shapefiles").as_posix())
+        text = (EXAMPLE / "grid.toml").read_text().replace("../../shapefiles", (ROOT / "shapefiles").as_posix())
         (folder / "grid.toml").write_text(text)
         shutil.copy(EXAMPLE / "data.csv", folder / "data.csv")
-    one = run_file(read_runfile(serial / "grid.toml"), jobs=1)
-    two = run_file(read_runfile(parallel / "grid.toml"), jobs=2)
-    assert (len(one.fitted), len(two.fitted), one.failed, two.failed) == (24, 24, [], [])
-    assert len(one.tables) == 24  # 3 weights x 2 variable sets x (models, impacts) x (md, tex)
-    assert tree(serial / "grid-out") == tree(parallel / "grid-out")
+        summary = run_file(read_runfile(folder / "grid.toml"), **kwargs)
+        assert (len(summary.fitted), summary.failed) == (24, []), name
+        assert len(summary.tables) == 24  # 3 weights x 2 variable sets x (models, impacts) x (md, tex)
+        trees[name] = tree(folder / "grid-out")
+    assert trees["serial"] == trees["processes"] == trees["dask"]
 
 
 def test_rerun_fits_nothing_and_a_changed_input_refits_only_what_depends_on_it(tmp_path):
@@ -153,18 +158,3 @@ def test_a_killed_run_leaves_whole_folders_and_the_next_run_finishes(tmp_path):
     summary = run_file(read_runfile(path), jobs=1)
     assert len(summary.fitted) == 6 - done and len(summary.skipped) == done
     assert not [p for p in fits.rglob(".*") if p.name.endswith(".tmp")], "stale staging folders removed"
-
-
-def test_a_dask_local_cluster_writes_the_same_bytes_as_local_processes(tmp_path):
-    pytest.importorskip("distributed")
-    from rtsmig.runfile.execute import DaskTarget
-
-    trees = []
-    for name, kwargs in (("procs", {"jobs": 2}), ("dask", {"dask": DaskTarget(local_workers=2)})):
-        folder = tmp_path / name
-        folder.mkdir()
-        path = small_runfile(folder)
-        summary = run_file(read_runfile(path), **kwargs)
-        assert (len(summary.fitted), summary.failed) == (6, [])
-        trees.append(tree(folder / "out"))
-    assert trees[0] == trees[1]
