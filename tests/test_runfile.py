@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
 import signal
@@ -158,3 +159,32 @@ def test_a_killed_run_leaves_whole_folders_and_the_next_run_finishes(tmp_path):
     summary = run_file(read_runfile(path), jobs=1)
     assert len(summary.fitted) == 6 - done and len(summary.skipped) == done
     assert not [p for p in fits.rglob(".*") if p.name.endswith(".tmp")], "stale staging folders removed"
+
+
+def test_sub_samples_fit_the_listed_regions_with_restandardised_weights(tmp_path):
+    path = small_runfile(tmp_path)
+    frame = (tmp_path / "data.csv").read_text().splitlines()
+    rows = [frame[0] + ",zone"] + [r + ("," + ("north" if int(r.split(",")[0]) < 400000 else "south")) for r in frame[1:]]
+    (tmp_path / "data.csv").write_text("\n".join(rows) + "\n")
+    north = sum(r.endswith(",north") for r in rows)
+    text = path.read_text().replace("[grid]", '[samples.north]\ncolumn = "zone"\nvalues = ["north"]\n\n[grid]')
+    path.write_text(text.replace('models = ["ols", "lag", "error"]', 'models = ["lag"]\nsamples = ["all", "north"]'))
+    summary = run_file(read_runfile(path), jobs=1)
+    assert summary.failed == [] and sorted(summary.fitted) == [
+        "dimensions/knn6/lag-ml", "dimensions/knn6@north/lag-ml",
+        "dimensions/queen/lag-ml", "dimensions/queen@north/lag-ml",
+    ]
+    folder = tmp_path / "out" / "fits" / "dimensions" / "queen@north" / "lag-ml"
+    result = json.loads((folder / "result.json").read_text())
+    assert result["fit"]["n"] == north < len(rows) - 1
+    assert len((folder / "dropped.csv").read_text().splitlines()) == 1 + (len(rows) - 1 - north)
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert manifest["options"]["sample"] == {"column": "zone", "values": ["north"]}
+    assert (tmp_path / "out" / "tables" / "dimensions__queen@north.md").exists()
+    assert run_file(read_runfile(path), jobs=1).fitted == []  # and the sample is part of what is compared
+
+
+def test_the_whole_sample_name_is_reserved(tmp_path):
+    path = small_runfile(tmp_path)
+    path.write_text(path.read_text().replace("[grid]", '[samples.all]\ncolumn = "adcode"\nvalues = [1]\n\n[grid]'))
+    assert_error(run("run", path), 2, "[samples.all] is reserved")

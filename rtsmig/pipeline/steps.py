@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -37,6 +38,26 @@ TRANSFORM_NAMES = {
     "r": "row-standardised", "b": "binary", "v": "variance-stabilised",
     "d": "doubly standardised", "o": "untransformed",
 }
+
+
+@dataclass(frozen=True)
+class Sample:
+    """A sub-sample: the regions whose ``column`` holds one of ``values`` (compared as text)."""
+
+    column: str
+    values: tuple[str, ...]
+
+    def outside(self, frame, source: Path) -> list[str]:
+        """Ids of the rows outside the sample; an InputError if the column is missing or none is inside."""
+        if self.column not in frame.columns:
+            raise InputError(f"{source}: no column {self.column!r} for the sub-sample; check [samples] column")
+        inside = frame[self.column].astype(str).isin(self.values)
+        if not inside.any():
+            raise InputError(f"{source}: no region has {self.column} in {list(self.values)}; check [samples] values")
+        return [str(i) for i in frame.index[~inside]]
+
+    def to_dict(self) -> dict:
+        return {"column": self.column, "values": list(self.values)}
 
 
 def quiet(_: str) -> None:
@@ -76,11 +97,13 @@ def weights_manifest(regions: Path, id_col: str, spec: WeightsSpec, layer: str |
 
 def fit_manifest(
     data: Path, id_col: str, spec: FitSpec, weights: Path | None = None, transform: str = "r",
-    layer: str | None = None, na: str = "error",
+    layer: str | None = None, na: str = "error", sample: Sample | None = None,
 ) -> dict:
     """The ``manifest.json`` ``fit_folder`` writes: what a rerun compares to skip a fit."""
     inputs = {"data": data} | ({"weights": weights} if weights is not None else {})
     options = {"id": id_col, "layer": layer, "transform": transform, "na": na, **spec.to_dict()}
+    if sample is not None:
+        options["sample"] = sample.to_dict()
     return manifest("fit", inputs, options)
 
 
@@ -113,20 +136,22 @@ def fit_folder(
     layer: str | None = None,
     step: Step = quiet,
     na: str = "error",
+    sample: Sample | None = None,
 ) -> list[str]:
     """Fit one model and write its results folder atomically; return the file names.
 
     ``na="drop"`` drops the rows with a missing y or x, subsets the weights to the
     remaining regions before transforming them (so rows are re-standardised), and
     lists the dropped ids in ``dropped.csv``; ``"error"`` refuses missing values.
+    A ``sample`` leaves out the regions outside it the same way.
     """
-    dataset, dropped = load_dataset(data, id_col, spec.y, spec.x, weights, transform, layer, na, step)
+    dataset, dropped = load_dataset(data, id_col, spec.y, spec.x, weights, transform, layer, na, step, sample)
     step(f"fitting {spec.label} on {dataset.n} regions")
     result = fit(spec, dataset)
     if dropped:
         result = dataclasses.replace(result, meta={**result.meta, "dropped_ids": dropped})
     step(f"writing {output}")
-    record = fit_manifest(data, id_col, spec, weights, transform, layer, na)
+    record = fit_manifest(data, id_col, spec, weights, transform, layer, na, sample)
     files = result_files(result) | {"manifest.json": to_json(record)}
     if dropped:
         files["dropped.csv"] = "".join(f"{i}\n" for i in [id_col, *dropped])
@@ -136,12 +161,15 @@ def fit_folder(
 
 def load_dataset(
     data: Path, id_col: str, y: str, x: Sequence[str], weights: Path | None, transform: str = "r",
-    layer: str | None = None, na: str = "error", step: Step = quiet,
+    layer: str | None = None, na: str = "error", step: Step = quiet, sample: Sample | None = None,
 ) -> tuple[Dataset, list[str]]:
     """Read the data and the weights, align them by id; return the dataset and the dropped ids."""
     step(f"reading {data.name}")
     frame = read_table(data, id_col, layer)
     dropped = incomplete_ids(frame, [y, *x]) if na == "drop" else []
+    if sample is not None:
+        gone = set(dropped) | set(sample.outside(frame, data))
+        dropped = [i for i in map(str, frame.index) if i in gone]
     if dropped:  # drop(index=[]) still hashes a million ids
         frame = frame.drop(index=dropped)
     W, label = None, ""

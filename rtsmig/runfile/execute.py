@@ -18,7 +18,7 @@ from rtsmig.errors import RtsmigError
 from rtsmig.io.atomic import write_text
 from rtsmig.models.effects import SPILLOVER_MODELS
 from rtsmig.pipeline.steps import fit_folder, quiet, table_text, weights_file
-from rtsmig.runfile.plan import FitTask, fit_tasks, fit_up_to_date, weights_tasks, weights_up_to_date
+from rtsmig.runfile.plan import FitTask, fit_tasks, fit_up_to_date, task_sample, weights_tasks, weights_up_to_date
 from rtsmig.runfile.schema import RunFile
 
 Step = Callable[[str], None]
@@ -118,7 +118,7 @@ def _fit_one(args: tuple[RunFile, FitTask]) -> tuple[str, str | None, int]:
     try:
         task.folder.parent.mkdir(parents=True, exist_ok=True)
         fit_folder(run.data, task.folder, run.id, task.spec, task.weights_path,
-                   run.weights[task.weights].transform, run.layer)
+                   run.weights[task.weights].transform, run.layer, sample=task_sample(run, task))
     except RtsmigError as exc:  # a bug is not caught: it stops the run, exit code 1
         return task.name, str(exc), exc.exit_code
     return task.name, None, 0
@@ -146,7 +146,7 @@ def _dask_map(args: list, target: DaskTarget):
 
 def _collect(outcomes, summary: RunSummary, step: Step) -> None:
     for name, message, code in outcomes:
-        step(f"fit {name}")
+        step(f"fit {name}" + (f" ({len(summary.failed)} failed)" if summary.failed else ""))
         if message is None:
             summary.fitted.append(name)
         else:
@@ -156,19 +156,18 @@ def _collect(outcomes, summary: RunSummary, step: Step) -> None:
 def write_tables(run: RunFile, tasks: list[FitTask], failed: set[str], formats) -> list[Path]:
     """One comparison table (and impacts table) per variable set and weights; unchanged bytes are not rewritten."""
     written = []
-    for variables in run.grid_variables:
-        for weights in run.grid_weights:
-            group = [t for t in tasks if (t.variables, t.weights) == (variables, weights) and t.name not in failed]
-            if not group:
-                continue
-            spill = [t for t in group if t.spec.model in SPILLOVER_MODELS]
-            for fmt in formats:
-                base = run.folder / "tables" / f"{variables}__{weights}"
-                written.append(_write_if_changed(base.with_suffix(f".{fmt}"),
-                                                 table_text([t.folder for t in group], fmt)))
-                if spill:
-                    path = base.with_name(f"{base.name}_impacts.{fmt}")
-                    written.append(_write_if_changed(path, table_text([t.folder for t in spill], fmt, impacts=True)))
+    for name in dict.fromkeys(t.group for t in tasks):  # grid order
+        group = [t for t in tasks if t.group == name and t.name not in failed]
+        if not group:
+            continue
+        spill = [t for t in group if t.spec.model in SPILLOVER_MODELS]
+        for fmt in formats:
+            base = run.folder / "tables" / name
+            written.append(_write_if_changed(base.with_name(f"{name}.{fmt}"),
+                                             table_text([t.folder for t in group], fmt)))
+            if spill:
+                path = base.with_name(f"{name}_impacts.{fmt}")
+                written.append(_write_if_changed(path, table_text([t.folder for t in spill], fmt, impacts=True)))
     return written
 
 

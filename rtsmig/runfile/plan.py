@@ -6,20 +6,22 @@ its output already holds, as make compares timestamps; the record hashes the
 inputs' bytes, so touching a file without changing it refits nothing.
 
 Layout under ``[output] folder``: ``weights/NAME.parquet``,
-``fits/VARIABLES/WEIGHTS/MODEL-METHOD/`` and ``tables/VARIABLES__WEIGHTS.FMT``.
+``fits/VARIABLES/WEIGHTS/MODEL-METHOD/`` and ``tables/VARIABLES__WEIGHTS.FMT``; a
+sub-sample S adds ``@S`` to the weights part (``fits/dims/queen@east/lag-ml/``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import product
 from pathlib import Path
 
 from rtsmig.io.manifest import read_json
 from rtsmig.io.weights_io import sidecar_path
 from rtsmig.models.registry import ESTIMATORS, estimator_key
 from rtsmig.models.spec import FitSpec
-from rtsmig.pipeline.steps import fit_manifest, weights_manifest
-from rtsmig.runfile.schema import RunFile
+from rtsmig.pipeline.steps import Sample, fit_manifest, weights_manifest
+from rtsmig.runfile.schema import FULL_SAMPLE, RunFile
 from rtsmig.weights.spec import WeightsSpec
 
 LEAST_SQUARES = ("ols", "slx")
@@ -43,6 +45,16 @@ class FitTask:
     weights: str
     weights_path: Path
     spec: FitSpec
+    sample: str = FULL_SAMPLE
+
+    @property
+    def group(self) -> str:
+        """The table this fit is a column of: ``VARIABLES__WEIGHTS[@SAMPLE]``."""
+        return f"{self.variables}__{_with_sample(self.weights, self.sample)}"
+
+
+def _with_sample(weights: str, sample: str) -> str:
+    return weights if sample == FULL_SAMPLE else f"{weights}@{sample}"
 
 
 def weights_tasks(run: RunFile) -> list[WeightsTask]:
@@ -56,20 +68,23 @@ def fit_tasks(run: RunFile) -> list[FitTask]:
     OLS and SLX have one estimator whatever the method, so they appear once.
     """
     tasks = []
-    for variables in run.grid_variables:
+    for variables, weights, sample in product(run.grid_variables, run.grid_weights, run.grid_samples):
         y, x = run.variables[variables]
-        for weights in run.grid_weights:
-            for model in run.models:
-                methods = run.methods[:1] if model in LEAST_SQUARES else run.methods
-                for method in methods:
-                    spec = FitSpec(model=model, method=method, y=y, x=x)
-                    if estimator_key(spec) not in ESTIMATORS:
-                        continue
-                    label = model if model in LEAST_SQUARES else f"{model}-{method}"
-                    name = f"{variables}/{weights}/{label}"
-                    tasks.append(FitTask(name, run.folder / "fits" / name, variables, weights,
-                                         run.folder / "weights" / f"{weights}.parquet", spec))
+        for model in run.models:
+            for method in run.methods[:1] if model in LEAST_SQUARES else run.methods:
+                spec = FitSpec(model=model, method=method, y=y, x=x)
+                if estimator_key(spec) not in ESTIMATORS:
+                    continue
+                label = model if model in LEAST_SQUARES else f"{model}-{method}"
+                name = f"{variables}/{_with_sample(weights, sample)}/{label}"
+                tasks.append(FitTask(name, run.folder / "fits" / name, variables, weights,
+                                     run.folder / "weights" / f"{weights}.parquet", spec, sample))
     return tasks
+
+
+def task_sample(run: RunFile, task: FitTask) -> Sample | None:
+    """The task's sub-sample, ``None`` for the whole data set."""
+    return None if task.sample == FULL_SAMPLE else run.samples[task.sample]
 
 
 def _same(record: dict | None, expected: dict) -> bool:
@@ -88,5 +103,5 @@ def fit_up_to_date(run: RunFile, task: FitTask) -> bool:
     if not manifest_path.exists() or not task.weights_path.exists():
         return False
     expected = fit_manifest(run.data, run.id, task.spec, task.weights_path, run.weights[task.weights].transform,
-                            run.layer)
+                            run.layer, sample=task_sample(run, task))
     return _same(read_json(manifest_path), expected)

@@ -15,11 +15,16 @@ Every error names the TOML key and what is allowed there::
     y = "migration"
     x = ["position", "method"]
 
+    [samples.east]                # optional sub-samples: rows whose column value
+    column = "region"             # is listed (compared as text); the weights lose
+    values = ["east"]             # the other regions and are re-standardised
+
     [grid]                        # every combination is one fit
     models = ["ols", "lag", "error"]
     methods = ["ml"]              # default ["ml"]; ols and slx ignore it
     weights = ["queen"]           # default: all named weights
     variables = ["dims"]          # default: all named variable sets
+    samples = ["all", "east"]     # default ["all"]: the whole data set
 
     [output]
     folder = "out"                # default "rtsmig-out" beside the run file
@@ -34,10 +39,13 @@ from pathlib import Path
 
 from rtsmig.errors import InputError, RunFileError
 from rtsmig.models.spec import METHODS, MODELS
+from rtsmig.pipeline.steps import Sample
 from rtsmig.tables import FORMATS
 from rtsmig.weights.spec import WeightsSpec
 
-SECTIONS = ("inputs", "weights", "variables", "grid", "output")
+SECTIONS = ("inputs", "weights", "variables", "samples", "grid", "output")
+# The grid's name for the whole data set; [samples] may not define it.
+FULL_SAMPLE = "all"
 WEIGHTS_OPTIONS = tuple(f.name for f in fields(WeightsSpec))
 
 
@@ -52,10 +60,12 @@ class RunFile:
     layer: str | None
     weights: dict[str, WeightsSpec]
     variables: dict[str, tuple[str, tuple[str, ...]]]
+    samples: dict[str, Sample]
     models: tuple[str, ...]
     methods: tuple[str, ...]
     grid_weights: tuple[str, ...]
     grid_variables: tuple[str, ...]
+    grid_samples: tuple[str, ...]
     folder: Path
     tables: tuple[str, ...]
 
@@ -75,8 +85,9 @@ def read_runfile(path: Path) -> RunFile:
     err.only(inputs, ("regions", "data", "id", "layer"), "[inputs]")
     weights = {name: _weights(name, spec, err) for name, spec in _table(doc, "weights", err).items()}
     variables = {name: _variables(name, v, err) for name, v in _table(doc, "variables", err).items()}
+    samples = {name: _sample(name, entry, err) for name, entry in doc.get("samples", {}).items()}
     grid = _table(doc, "grid", err)
-    err.only(grid, ("models", "methods", "weights", "variables"), "[grid]")
+    err.only(grid, ("models", "methods", "weights", "variables", "samples"), "[grid]")
     output = doc.get("output", {})
     err.only(output, ("folder", "tables"), "[output]")
     if not weights or not variables:
@@ -93,6 +104,8 @@ def read_runfile(path: Path) -> RunFile:
         methods=_choices(grid, "methods", METHODS, ("ml",), err),
         grid_weights=_choices(grid, "weights", tuple(weights), tuple(weights), err),
         grid_variables=_choices(grid, "variables", tuple(variables), tuple(variables), err),
+        samples=samples,
+        grid_samples=_choices(grid, "samples", (FULL_SAMPLE, *samples), (FULL_SAMPLE,), err),
         folder=base / str(output.get("folder", "rtsmig-out")),
         tables=_choices(output, "tables", FORMATS, ("md",), err, section="output"),
     )
@@ -167,3 +180,15 @@ def _variables(name: str, entry: dict, err: _Errors) -> tuple[str, tuple[str, ..
     if not isinstance(x, list) or not x or not all(isinstance(v, str) and v for v in x):
         err.fail(f"{where} x", "must be a non-empty list of column names")
     return y, tuple(x)
+
+
+def _sample(name: str, entry: dict, err: _Errors) -> Sample:
+    where = f"[samples.{name}]"
+    if name == FULL_SAMPLE:
+        err.fail(where, f"is reserved: {FULL_SAMPLE!r} is the whole data set; choose another name")
+    err.only(entry, ("column", "values"), where)
+    column = _string(entry, "column", where, err)
+    values = entry.get("values")
+    if not isinstance(values, list) or not values or not all(isinstance(v, (str, int)) for v in values):
+        err.fail(f"{where} values", "must be a non-empty list of strings or whole numbers")
+    return Sample(column, tuple(str(v) for v in values))
