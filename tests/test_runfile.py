@@ -188,3 +188,21 @@ def test_the_whole_sample_name_is_reserved(tmp_path):
     path = small_runfile(tmp_path)
     path.write_text(path.read_text().replace("[grid]", '[samples.all]\ncolumn = "adcode"\nvalues = [1]\n\n[grid]'))
     assert_error(run("run", path), 2, "[samples.all] is reserved")
+
+
+def test_an_existing_dask_scheduler_runs_the_fits(tmp_path):
+    distributed = pytest.importorskip("distributed")
+    from rtsmig.runfile.execute import DaskTarget
+
+    path = small_runfile(tmp_path)
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, dashboard_address=None) as cluster:
+        result = run("run", path, "-q", "--scheduler", cluster.scheduler_address)
+        assert result.exit_code == 0, result.stderr
+    assert "6 fits run" in result.stderr
+    assert DaskTarget(scheduler="tcp://x:1").local_workers is None
+
+
+def test_scheduler_and_local_cluster_exclude_each_other(tmp_path):
+    result = run("run", small_runfile(tmp_path), "--scheduler", "tcp://127.0.0.1:1", "--dask-local", "2")
+    assert result.exit_code == 2 and "not both" in result.stderr
+    assert not (tmp_path / "out").exists()
