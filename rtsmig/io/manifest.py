@@ -7,6 +7,7 @@ paths, so that the same inputs give the same bytes on any machine.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 from importlib.metadata import PackageNotFoundError, version
@@ -38,8 +39,24 @@ def describe_input(path: str | os.PathLike) -> dict:
     files = input_files(path)
     return {
         "file": Path(path).name,
-        "sha256": {f.name: sha256_file(f) for f in files},
+        "sha256": {f.name: file_digest(f) for f in files},
     }
+
+
+def file_digest(path: Path) -> str:
+    """SHA-256 of a file, hashed once per version of it in this process.
+
+    A run file checks every fit against its manifest, and each check describes the
+    same data and weights files; the (inode, size, mtime) key rehashes a file
+    only when it has been written since.
+    """
+    st = os.stat(path)
+    return _digest(str(Path(path).resolve()), st.st_ino, st.st_size, st.st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=256)
+def _digest(path: str, inode: int, size: int, mtime_ns: int) -> str:
+    return sha256_file(path)
 
 
 def manifest(command: str, inputs: dict[str, str | os.PathLike], options: dict) -> dict:

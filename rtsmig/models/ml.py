@@ -157,6 +157,16 @@ def engine_accuracy(concentrated: Callable[[float], float], logdet: LogDet, thet
     return {key: (float(v) if isinstance(v, (float, np.floating)) else v) for key, v in out.items()}
 
 
+def engine_meta(logdet: LogDet, accuracy: dict | None = None, relative_se: dict | None = None) -> dict:
+    """The ``meta`` keys every ML estimator reports about its log-determinant engine and traces."""
+    return {
+        "engine": logdet.name,
+        "parameter_space": [float(b) for b in logdet.bounds],
+        **({"logdet_accuracy": accuracy} if accuracy else {}),
+        **({"traces_relative_se": relative_se} if relative_se else {}),
+    }
+
+
 def lr_test(y: np.ndarray, X: np.ndarray, loglik: float, terms: tuple[str, ...]) -> TestResult:
     r"""Likelihood-ratio test of the spatial parameters ``terms`` against OLS, on ``len(terms)`` df.
 

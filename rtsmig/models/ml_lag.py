@@ -18,7 +18,7 @@ from rtsmig.models.inference import (
 )
 from rtsmig.models.logdet import EigenLogDet, LogDet
 from rtsmig.models.logdet_engines import make_logdet
-from rtsmig.models.ml import check_ml_options, engine_accuracy, lr_test, maximise, ml_conventions
+from rtsmig.models.ml import check_ml_options, engine_accuracy, engine_meta, lr_test, maximise, ml_conventions
 from rtsmig.models.ml_traces import Traces, spatial_traces
 from rtsmig.models.model_tests import durbin_wald_tests
 from rtsmig.models.results import FitResult
@@ -171,12 +171,9 @@ def fit_ml_lag(spec: FitSpec, data: Dataset, engine: str | None = None) -> FitRe
         ),
         weights=data.weights_label,
         meta={
-            "engine": logdet.name,
             "coef_test": "z",
             "impacts_method": impacts_method,
-            "parameter_space": [float(b) for b in logdet.bounds],
-            **({"logdet_accuracy": est.accuracy} if est.accuracy else {}),
-            **({"traces_relative_se": est.traces.relative_se} if est.traces.relative_se else {}),
+            **engine_meta(logdet, est.accuracy, est.traces.relative_se),
             "conventions": conventions,
         },
     )

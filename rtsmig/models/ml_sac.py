@@ -28,7 +28,7 @@ from rtsmig.models.inference import (
 )
 from rtsmig.models.logdet import EigenLogDet, LogDet
 from rtsmig.models.logdet_engines import make_logdet
-from rtsmig.models.ml import BOUND_TOL, SAC_MAX_N, check_ml_options, lr_test, ml_conventions
+from rtsmig.models.ml import BOUND_TOL, SAC_MAX_N, check_ml_options, engine_meta, lr_test, ml_conventions
 from rtsmig.models.ml_traces import dense_traces
 from rtsmig.models.results import FitResult
 from rtsmig.models.spec import MODEL_TERMS, FitSpec
@@ -320,10 +320,9 @@ def fit_ml_sac(spec: FitSpec, data: Dataset, engine: str | None = None) -> FitRe
         diagnostics=(lr_test(data.y, data.X, est.loglik, terms),),
         weights=data.weights_label,
         meta={
-            "engine": logdet.name,
             "coef_test": "z",
             "impacts_method": impacts_method,
-            "parameter_space": [float(b) for b in logdet.bounds],
+            **engine_meta(logdet),
             "conventions": sac_conventions(logdet.name),
         },
     )
