@@ -83,6 +83,8 @@ def write_text(path: str | os.PathLike, text: str) -> None:
 def write_folder(path: str | os.PathLike, files: dict[str, bytes | str]) -> None:
     """Replace folder ``path`` with exactly ``files`` (name -> content), atomically.
 
+    A name may hold ``/``: ``equations/y/result.json`` is written in subfolders.
+
     The new folder is assembled beside the target and renamed into place; an
     existing folder is swapped out and removed only after the rename succeeded.
     """
@@ -95,6 +97,7 @@ def write_folder(path: str | os.PathLike, files: dict[str, bytes | str]) -> None
     try:
         for name, content in sorted(files.items()):
             data = content.encode("utf-8") if isinstance(content, str) else content
+            (staging / name).parent.mkdir(parents=True, exist_ok=True)  # "sub/file" names make subfolders
             with open(staging / name, "wb") as fh:
                 fh.write(data)
                 fh.flush()

@@ -37,7 +37,7 @@ from rtsmig.models.logdet import DENSE_MAX_N, EigenLogDet
 from rtsmig.models.results import IMPACT_EFFECTS, Impact
 from rtsmig.models.spec import IMPACTS_SE
 
-__all__ = ["ImpactLayout", "lag_impacts", "mc_trace_inverse", "spatial_impacts"]
+__all__ = ["ImpactLayout", "draw_estimates", "lag_impacts", "mc_trace_inverse", "spatial_impacts"]
 
 
 @dataclass(frozen=True)
@@ -167,7 +167,7 @@ def spatial_impacts(
         raise ValueError(f"{len(names)} names but {len(layout.beta_index)} beta indices")
     if se != "none" and cov is None:
         raise ValueError(f"se={se!r} needs the covariance of the estimates")
-    sample = _draw(params, np.asarray(cov, dtype=float), layout.used, draws, seed) if se == "simulate" else None
+    sample = draw_estimates(params, np.asarray(cov, dtype=float), layout.used, draws, seed) if se == "simulate" else None
     engine, sample, dropped = _engine(W, layout, params, sample, se, eigen, exact_max_n, logdet)
     point = layout.effects(engine, params[None, :])[0]
     if se == "none":
@@ -188,8 +188,12 @@ def spatial_impacts(
     return _rows(names, point, np.std(sims, axis=0, ddof=1), lo, hi), text
 
 
-def _draw(params: np.ndarray, cov: np.ndarray, used: list[int], draws: int, seed: int) -> np.ndarray:
+def draw_estimates(
+    params: np.ndarray, cov: np.ndarray, used: list[int], draws: int, seed: int | np.random.Generator
+) -> np.ndarray:
     r"""``draws`` rows of :math:`N(\hat\theta, V)` in the ``used`` estimates, the others fixed.
+
+    ``seed`` may be a generator, which then goes on to serve the caller's next draws.
 
     Notes
     -----

@@ -172,7 +172,7 @@ class Multipliers:
         return np.array([np.std(d0, ddof=1), np.std(d1, ddof=1)]) / math.sqrt(r)
 
 
-def _constant_row_sum(W: sp.sparray) -> float | None:
+def constant_row_sum(W: sp.sparray) -> float | None:
     """The common row sum c of W (1 for a row-standardised W), or ``None``."""
     rows = np.asarray(W.sum(axis=1)).ravel()
     c = float(np.mean(rows))
@@ -229,13 +229,10 @@ def exact_multipliers(
     parts, as :class:`~rtsmig.models.logdet.EigenLogDet`.
     """
     n = W.shape[0]
-    c = _constant_row_sum(W)
+    c = constant_row_sum(W)
     scale = None if c is not None or not spectral_totals else symmetrising_scale(sp.csr_array(W))
     if scale is not None:
-        root = np.sqrt(scale)
-        S = (root[:, None] * W.toarray()) / root[None, :]
-        omega, Q = la.eigh((S + S.T) / 2.0)
-        a = (Q.T @ (1.0 / root)) * (Q.T @ root)
+        omega, a = spectral_total_weights(W, scale)
         total = (SpectralSum(omega, a / n, 0), SpectralSum(omega, a / n, 1))
         how = "total from its eigenvectors"
     else:
@@ -250,12 +247,28 @@ def exact_multipliers(
     return Multipliers(
         direct=(SpectralSum(omega, weights, 0), SpectralSum(omega, weights, 1)),
         total=total,
-        bounds=eigen.bounds if eigen is not None else _eigen_bounds(omega),
+        bounds=eigen.bounds if eigen is not None else eigen_bounds(omega),
         description=f"exact: direct from the eigenvalues of W, {how}",
     )
 
 
-def _eigen_bounds(omega: np.ndarray) -> tuple[float, float]:
+def spectral_total_weights(W: sp.sparray, scale: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    r"""Eigenvalues :math:`\lambda` and weights a with :math:`\mathbf 1'f(W)\mathbf 1 = \sum_i a_i f(\lambda_i)`.
+
+    Notes
+    -----
+    For a W with :math:`DW` symmetric (``scale`` = the positive diagonal D, see
+    :func:`~rtsmig.models.logdet.symmetrising_scale`): :math:`S = D^{1/2}WD^{-1/2}
+    = Q\Lambda Q'` and :math:`a = (Q'D^{-1/2}\mathbf 1)\circ(Q'D^{1/2}\mathbf 1)`;
+    the orthogonal Q keeps it exact to rounding.
+    """
+    root = np.sqrt(scale)
+    S = (root[:, None] * W.toarray()) / root[None, :]
+    omega, Q = la.eigh((S + S.T) / 2.0)
+    return omega, (Q.T @ (1.0 / root)) * (Q.T @ root)
+
+
+def eigen_bounds(omega: np.ndarray) -> tuple[float, float]:
     """``(1/min, 1/max)`` of the real parts; infinite on a side without eigenvalues."""
     real = np.real(omega)
     lo, hi = float(real.min()), float(real.max())
@@ -341,7 +354,7 @@ def trace_multipliers(W: sp.sparray, order: int) -> Multipliers:
 def series_totals(W: sp.sparray, order: int) -> tuple[tuple[Multiplier, Multiplier], str]:
     r"""(T0, T1) and how: exact :math:`c^p/(1-\rho c)` for constant row sums c, else the
     power series of the exact :math:`\mathbf 1'W^j\mathbf 1/n` to ``order``."""
-    c = _constant_row_sum(W)
+    c = constant_row_sum(W)
     if c is not None:
         total = (SpectralSum(np.array([c]), np.ones(1), 0), SpectralSum(np.array([c]), np.ones(1), 1))
         return total, "total exact from the constant row sums, 1/(1 - rho c)"

@@ -181,6 +181,7 @@ def fit_ml_error(spec: FitSpec, data: Dataset, engine: str | None = None) -> Fit
         ),
         impacts=impacts,
         weights=data.weights_label,
+        covariance=est.cov[: k + 1, : k + 1],
         meta={
             "coef_test": "z",
             **({"impacts_method": impacts_method} if impacts_method else {}),

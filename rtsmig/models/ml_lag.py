@@ -170,6 +170,7 @@ def fit_ml_lag(spec: FitSpec, data: Dataset, engine: str | None = None) -> FitRe
             *durbin_wald_tests(data.x_names, spec.wx_names, estimates, est.cov[: k + 1, : k + 1], k),
         ),
         weights=data.weights_label,
+        covariance=est.cov[: k + 1, : k + 1],
         meta={
             "coef_test": "z",
             "impacts_method": impacts_method,

@@ -109,6 +109,7 @@ def fit_ols(spec: FitSpec, data: Dataset, engine: str | None = None) -> FitResul
         diagnostics=tuple(tests),
         impacts=impacts,
         weights=data.weights_label,
+        covariance=est.cov,
         meta={
             "engine": "qr",
             "coef_test": "t",

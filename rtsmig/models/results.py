@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass, field
 from types import MappingProxyType
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from rtsmig.models.spec import FitSpec
@@ -68,12 +69,12 @@ class Impact:
     ci_high: float = math.nan
 
 
-def _clean(value: Any) -> Any:
+def json_safe(value: Any) -> Any:
     """Make a value JSON-safe: NaN/inf become None, numpy scalars become Python."""
     if isinstance(value, dict):
-        return {k: _clean(v) for k, v in value.items()}
+        return {k: json_safe(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_clean(v) for v in value]
+        return [json_safe(v) for v in value]
     if hasattr(value, "item") and not isinstance(value, (str, bytes)):
         value = value.item()
     if isinstance(value, float) and not math.isfinite(value):
@@ -91,6 +92,10 @@ class FitResult:
 
     ``fit`` maps statistic names (see :data:`FIT_KEYS`) to floats; ``meta`` holds
     conventions, the engine and input provenance — never wall-clock times.
+    ``covariance`` is the estimated covariance of the coefficient table's estimates,
+    in its order, where the estimator provides it (OLS and ML). It lives in memory
+    only — for analyses built on a fit, such as mediation — and is neither
+    written nor read back.
     """
 
     spec: FitSpec
@@ -100,6 +105,7 @@ class FitResult:
     impacts: tuple[Impact, ...] = ()
     weights: str = ""
     meta: Mapping[str, Any] = field(default_factory=dict)
+    covariance: np.ndarray | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "fit", MappingProxyType(dict(self.fit)))
@@ -128,7 +134,7 @@ class FitResult:
 
     def to_dict(self) -> dict:
         """A JSON-safe dict; :meth:`from_dict` inverts it exactly."""
-        return _clean(
+        return json_safe(
             {
                 "spec": self.spec.to_dict(),
                 "coefficients": [asdict(c) for c in self.coefficients],

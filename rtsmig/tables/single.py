@@ -69,7 +69,7 @@ def whole(x: Any) -> str:
     return full(x)
 
 
-def _csv(header: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
+def csv_text(header: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(header)
@@ -85,7 +85,7 @@ def _fit_keys(result: FitResult) -> list[str]:
 
 def coefficients_csv(result: FitResult) -> str:
     rows = [[c.term, *(full(v) for v in astuple(c)[1:])] for c in result.coefficients]
-    return _csv(COEF_COLUMNS, rows)
+    return csv_text(COEF_COLUMNS, rows)
 
 
 def fit_csv(result: FitResult) -> str:
@@ -93,7 +93,7 @@ def fit_csv(result: FitResult) -> str:
         [k, whole(result.fit[k]) if k in _COUNTS else full(result.fit[k])]
         for k in _fit_keys(result)
     ]
-    return _csv(("statistic", "value"), rows)
+    return csv_text(("statistic", "value"), rows)
 
 
 def diagnostics_csv(result: FitResult) -> str:
@@ -102,13 +102,13 @@ def diagnostics_csv(result: FitResult) -> str:
          t.distribution, t.null]
         for t in result.diagnostics
     ]
-    return _csv(DIAGNOSTIC_COLUMNS, rows)
+    return csv_text(DIAGNOSTIC_COLUMNS, rows)
 
 
 def impacts_csv(result: FitResult) -> str:
     """Long form: one row per variable and effect, inference columns empty when not computed."""
     rows = [[i.variable, i.effect, *(full(getattr(i, c)) for c in IMPACT_COLUMNS[2:])] for i in result.impacts]
-    return _csv(IMPACT_COLUMNS, rows)
+    return csv_text(IMPACT_COLUMNS, rows)
 
 
 def result_json(result: FitResult) -> str:
