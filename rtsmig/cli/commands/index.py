@@ -6,39 +6,22 @@ from enum import Enum
 from pathlib import Path
 from typing import Annotated
 
-import numpy as np
-import pandas as pd
 import typer
 
 from rtsmig.cli.options import IdOption, QuietOption
 from rtsmig.cli.progress import steps
-from rtsmig.errors import InputError
-from rtsmig.io.files import read_toml, write_all
-from rtsmig.io.manifest import manifest, to_json
-from rtsmig.io.regions import read_table
+from rtsmig.pipeline.index import index_files, sidecar_path
 from rtsmig.survey import (
-    MISSING_POLICY,
-    Dimension,
     IndexResult,
-    build_index,
-    combine,
-    is_toml,
-    parse_inline,
-    parse_toml,
 )
 from rtsmig.tables.formats import FORMATS
-from rtsmig.tables.reliability import reliability_data, render_reliability
+from rtsmig.tables.reliability import render_reliability
 
 
 class IndexMethod(str, Enum):
     mean = "mean"
     pca = "pca"
     factor = "factor"
-
-
-def sidecar_path(output: Path) -> Path:
-    """The provenance file beside ``SCORES.csv``: ``SCORES.csv.json``."""
-    return output.with_name(output.name + ".json")
 
 
 # The command's options, named once here so that its signature stays readable.
@@ -53,8 +36,8 @@ ScoresOption = Annotated[
 ]
 MethodOption = Annotated[IndexMethod, typer.Option(help="Score: mean, pca or factor.")]
 ReliabilityOption = Annotated[
-    Path | None,
-    typer.Option(help="Write the reliability table here; the suffix picks the format: "
+    list[Path] | None,
+    typer.Option(help="Repeatable. Write the reliability table here; the suffix picks the format: "
                  ".csv (long, every loading), .md, .tex, .html, .json. Default: Markdown to stdout."),
 ]
 AppendOption = Annotated[
@@ -114,114 +97,33 @@ def index(
     \b
     Example: rtsmig index data.csv --id adcode --items items.toml -o scores.csv --reliability reliability.md
     """
-    fmt = _check_paths(output, reliability)
+    reliability = reliability or []
+    _check_paths(output, reliability)
     with steps(4, quiet) as step:
-        step("reading --items")
-        dims, tomls = _dimensions(items)
-        step(f"reading {data.name}")
-        table = read_table(data, id_col)
-        _check_names(dims, table, id_col, append, data)
-        step("scoring")
-        result = build_index(table, dims, method.value, min_answered, source=str(data))
-        step(f"writing {output.name}")
-        rel_text = render_reliability(result.reliability, fmt or "md")
-        options = {
-            "id": id_col, "items": [{"name": d.name, "items": list(d.items)} for d in dims],
-            "method": method.value, "min_answered": min_answered, "append": append,
-            "reliability": reliability.name if reliability else None,
-        }
-        inputs = {"data": data, **{f"items_{i}": p for i, p in enumerate(tomls, start=1)}}
-        files = {
-            output: _scores_csv(table if append else None, result, id_col),
-            sidecar_path(output): to_json(_sidecar(manifest("index", inputs, options), result)),
-        }
-        if reliability is not None:
-            files[reliability] = rel_text
-        write_all(files)  # all files appear, or none
-    _warn(result, len(table))
-    if reliability is None:
-        typer.echo(rel_text, nl=False)
-    typer.echo(f"wrote {output} and {sidecar_path(output).name} ({len(table)} regions, {len(dims)} scores, "
+        result, n = index_files(data, id_col, items, output, method=method.value, min_answered=min_answered,
+                                append=append, reliability=reliability, step=step)
+    _warn(result, n)
+    if not reliability:
+        typer.echo(render_reliability(result.reliability, "md"), nl=False)
+    typer.echo(f"wrote {output} and {sidecar_path(output).name} ({n} regions, {len(result.scores.columns)} scores, "
                f"{method.value})", err=True)
 
 
-def _sidecar(provenance: dict, result: IndexResult) -> dict:
-    """SCORES.csv.json: provenance, how each score was made, the reliability and the missing policy."""
-    return {
-        **provenance,
-        "n": len(result.scores), "missing_policy": MISSING_POLICY, "scores_order": list(result.scores.columns),
-        "scores": {d.name: d.to_dict() for d in result.details},
-        "reliability": reliability_data(result.reliability),
-    }
-
-
-def _check_paths(output: Path, reliability: Path | None) -> str | None:
-    """Usage checks on the output paths; the reliability format from its suffix."""
+def _check_paths(output: Path, reliability: list[Path]) -> None:
+    """Usage checks on the output paths: the scores a .csv, each reliability table a known suffix."""
     if output.suffix.lower() != ".csv":
         raise typer.BadParameter(f"{output.name}: the scores file must end in .csv", param_hint="--output")
-    if reliability is None:
-        return None
-    fmt = reliability.suffix.lower().lstrip(".")
-    if fmt not in FORMATS:
-        raise typer.BadParameter(
-            f"{reliability.name}: unknown table type {reliability.suffix!r}; end it in "
-            f"{', '.join('.' + f for f in FORMATS)}", param_hint="--reliability",
-        )
-    if reliability.resolve() in (output.resolve(), sidecar_path(output).resolve()):
-        raise typer.BadParameter(f"{reliability.name}: is also a scores output; choose another name",
-                                 param_hint="--reliability")
-    return fmt
-
-
-def _dimensions(values: list[str]) -> tuple[tuple[Dimension, ...], list[Path]]:
-    """The dimensions of all --items values, and the TOML files among them (for the manifest)."""
-    groups, tomls = [], []
-    for value in values:
-        if is_toml(value):
-            tomls.append(Path(value))
-            groups.append(parse_toml(read_toml(value), value))
-        else:
-            groups.append(parse_inline(value))
-    return combine(groups), tomls
-
-
-def _check_names(dims: tuple[Dimension, ...], table: pd.DataFrame, id_col: str, append: bool, source: Path) -> None:
-    """A score must not take the name of the id column, nor (with --append) of a column of DATA."""
-    for dim in dims:
-        if dim.name == id_col:
-            raise InputError(f"score {dim.name!r} has the name of the id column; rename the score in --items")
-        if append and dim.name in table.columns:
-            raise InputError(
-                f"{source}: already has a column {dim.name!r}, the name of a score; rename the score in "
-                "--items, or leave out --append"
+    taken = {output.resolve(), sidecar_path(output).resolve()}
+    for path in reliability:
+        if path.suffix.lower().lstrip(".") not in FORMATS:
+            raise typer.BadParameter(
+                f"{path.name}: unknown table type {path.suffix!r}; end it in "
+                f"{', '.join('.' + f for f in FORMATS)}", param_hint="--reliability",
             )
-
-
-def _formatted(values: pd.Series) -> pd.Series:
-    # %.10g: fixed, platform-independent digits, so the same input gives the same bytes;
-    # + 0.0 turns -0.0 into 0.0; no score is an empty cell.
-    return values.map(lambda x: "" if np.isnan(x) else "%.10g" % (x + 0.0))
-
-
-def _scores_csv(data: pd.DataFrame | None, result: IndexResult, id_col: str) -> str:
-    """The scores CSV text: the id, DATA's columns with --append, then the scores."""
-    scores = result.scores.apply(_formatted)
-    if data is None:
-        frame = scores
-    else:
-        frame = data.copy()
-        for column in frame.columns:
-            values = frame[column]
-            # Whole-number floats (an item column with gaps) stay integers: 3, not 3.0.
-            if pd.api.types.is_float_dtype(values) and _whole(values):
-                frame[column] = values.astype("Int64")
-        frame = pd.concat([frame, scores], axis=1)
-    return frame.to_csv(index=True, index_label=id_col, lineterminator="\n")
-
-
-def _whole(values: pd.Series) -> bool:
-    finite = values.dropna()
-    return bool(np.isfinite(finite).all() and finite.mod(1).eq(0).all() and (finite.abs() < 2**53).all())
+        if path.resolve() in taken:
+            raise typer.BadParameter(f"{path.name}: is also an output of this command; choose another name",
+                                     param_hint="--reliability")
+        taken.add(path.resolve())
 
 
 def _warn(result: IndexResult, n: int) -> None:
