@@ -29,7 +29,9 @@ def test_python_dash_m_runs_the_same_app():
 
 
 @pytest.mark.parametrize(
-    "command", [["weights", "build"], ["weights", "describe"], ["fit"], ["table"], ["simulate"], ["run"], ["select"]]
+    "command",
+    [["weights", "build"], ["weights", "describe"], ["fit"], ["table"], ["simulate"], ["run"], ["select"],
+     ["index"], ["mediate"], ["map"]],
 )
 def test_every_command_has_help_with_an_example(command):
     result = run(*command, "--help")

@@ -71,8 +71,10 @@ def test_the_example_grid_is_24_fits_and_every_executor_writes_the_same_bytes(tm
         text = (EXAMPLE / "grid.toml").read_text().replace("../../shapefiles", (ROOT / "shapefiles").as_posix())
         (folder / "grid.toml").write_text(text)
         shutil.copy(EXAMPLE / "data.csv", folder / "data.csv")
+        shutil.copy(EXAMPLE / "items.toml", folder / "items.toml")
         summary = run_file(read_runfile(folder / "grid.toml"), **kwargs)
-        assert (len(summary.fitted), summary.failed) == (24, []), name
+        assert (len(summary.fitted), summary.failed) == (24 + 2 + 2, []), name  # fits, mediations, maps
+        assert summary.built[0] == "index"
         assert len(summary.tables) == 24  # 3 weights x 2 variable sets x (models, impacts) x (md, tex)
         trees[name] = tree(folder / "grid-out")
     assert trees["serial"] == trees["processes"] == trees["dask"]
@@ -118,7 +120,7 @@ def test_dry_run_lists_and_runs_nothing(tmp_path):
          ["[grid] models[1] = 'lagg'", "use one of ols, lag"]),
         (("kind = \"knn\"", "kind = \"knn\"\nneighbours = 3"), ["[weights.knn6]: key 'neighbours'", "use kind, k"]),
         (("id = \"adcode\"", "id = 3"), ["[inputs] id", "non-empty string"]),
-        (("[output]", "[outputs]"), ["key 'outputs' is not allowed", "inputs, weights"]),
+        (("[output]", "[outputs]"), ["key 'outputs' is not allowed", "inputs, index, weights"]),
         (("k = 6", "k = 0"), ["[weights.knn6] is invalid", "--k"]),
         (("folder = \"out\"", "folder = "), ["not valid TOML"]),
     ],
@@ -138,7 +140,7 @@ def test_a_failed_fit_does_not_stop_the_others(tmp_path):
     result = run("run", path, "-q", "--jobs", "1")
     assert result.exit_code == 3
     assert result.stderr.count("failed: dimensions/") == 6
-    assert "0 fits run" in result.stderr and "no_such_column" in result.stderr
+    assert "0 fits/mediations/maps run" in result.stderr and "no_such_column" in result.stderr
 
 
 def finished(fits: Path) -> int:
@@ -203,7 +205,7 @@ def test_an_existing_dask_scheduler_runs_the_fits(tmp_path):
     with distributed.LocalCluster(n_workers=1, threads_per_worker=1, dashboard_address=None) as cluster:
         result = run("run", path, "-q", "--scheduler", cluster.scheduler_address)
         assert result.exit_code == 0, result.stderr
-    assert "6 fits run" in result.stderr
+    assert "6 fits/mediations/maps run" in result.stderr
     assert DaskTarget(scheduler="tcp://x:1").local_workers is None
 
 

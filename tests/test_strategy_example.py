@@ -18,7 +18,8 @@ import pytest
 from cli_helpers import ROOT, assert_error, run
 
 from rtsmig.models.spec import INTERCEPT
-from rtsmig.pipeline.strategy import MODELS, X
+from rtsmig.pipeline.strategy import INDICES, MAPS, MODELS
+from rtsmig.simulate import CHANNELS, DIMENSIONS
 
 EXAMPLE = ROOT / "examples" / "strategy"
 TRUTH = json.loads((EXAMPLE / "data.truth.json").read_text())
@@ -30,20 +31,30 @@ def run_out(tmp_path_factory) -> Path:
     result = run("run", "--out", out, "-q")
     assert result.exit_code == 0, (result.stderr, result.exception)
     printed = result.stdout.split()
-    assert printed == [str(out / name) for name in ("models.md", "impacts.md", "models.tex", "impacts.tex")]
+    tables = ("reliability.md", "reliability.tex", "models.md", "impacts.md", "models.tex", "impacts.tex",
+              "mediation/mediation.md", "mediation/mediation.tex", *(f"maps/{m}" for m in MAPS))
+    assert printed == [str(out / name) for name in tables]
     return out
 
 
 def test_truth_describes_the_bundled_data():
     data = pd.read_csv(EXAMPLE / "data.csv", dtype={"adcode": str})
     assert TRUTH["model"] == "lag" and TRUTH["n"] == len(data) == 370
-    assert tuple(TRUTH["regressors"]) == X
+    assert tuple(TRUTH["regressors"]) == (*DIMENSIONS, *CHANNELS)
     assert data["adcode"].is_unique
 
 
-def test_lag_fit_recovers_every_true_parameter(run_out):
-    """Every true coefficient and rho lies inside its 95% interval (seed 2026, the first tried)."""
-    coefs = pd.read_csv(run_out / "lag" / "coefficients.csv").set_index("term")
+def test_lag_fit_recovers_every_true_parameter(tmp_path):
+    """On the latent dimensions, every true coefficient and rho lies inside its 95% interval (seed 2026, the first
+    tried). The example itself fits the survey indices, which measure the dimensions with error."""
+    weights = tmp_path / "queen.parquet"
+    regions = ROOT / "shapefiles" / "china_prefectures" / "china_prefectures.shp"
+    assert run("weights", "build", regions, "--id", "adcode", "--kind", "queen", "--islands", "attach",
+               "-o", weights, "-q").exit_code == 0
+    fitted = run("fit", EXAMPLE / "data.csv", "--id", "adcode", "--weights", weights, "--model", "lag",
+                 "--x", ",".join((*DIMENSIONS, *CHANNELS)), "-o", tmp_path / "lag", "-q")
+    assert fitted.exit_code == 0, fitted.stderr
+    coefs = pd.read_csv(tmp_path / "lag" / "coefficients.csv").set_index("term")
     truth = {**TRUTH["beta"], "rho": TRUTH["rho"]}
     assert set(coefs.index) == set(truth) | {INTERCEPT}
     for term, value in truth.items():
@@ -55,8 +66,14 @@ def test_run_writes_tables_and_folders(run_out):
     for model in MODELS:
         assert (run_out / model / "manifest.json").is_file()
     impacts = (run_out / "impacts.md").read_text()
-    assert "position (indirect)" in impacts and "lag (ML)" in impacts
+    assert "position\\_index (indirect)" in impacts and "lag (ML)" in impacts
     assert "OLS" in (run_out / "models.tex").read_text()
+    scores = pd.read_csv(run_out / "scores.csv", dtype={"adcode": str})
+    assert list(scores.columns[-4:]) == list(INDICES)
+    assert "Cronbach" in (run_out / "reliability.md").read_text()
+    mediation = pd.read_csv(run_out / "mediation" / "mediation.csv")
+    assert set(mediation["cause"]) == set(INDICES)
+    assert sorted(p.name for p in (run_out / "maps").glob("*.png")) == sorted(MAPS)
 
 
 def test_impacts_table_of_a_model_without_impacts_is_an_error(run_out, tmp_path):

@@ -17,6 +17,9 @@ import typer
 
 from rtsmig import __version__
 from rtsmig.cli.commands import fit as fit_cmd
+from rtsmig.cli.commands import index as index_cmd
+from rtsmig.cli.commands import map as map_cmd
+from rtsmig.cli.commands import mediate as mediate_cmd
 from rtsmig.cli.commands import run as run_cmd
 from rtsmig.cli.commands import select as select_cmd
 from rtsmig.cli.commands import simulate as simulate_cmd
@@ -64,7 +67,10 @@ app.add_typer(weights_app, name="weights")
 app.command("fit")(reporting_errors(fit_cmd.fit))
 app.command("table")(reporting_errors(table_cmd.table))
 app.command("select")(reporting_errors(select_cmd.select))
+app.command("mediate")(reporting_errors(mediate_cmd.mediate))
 app.command("simulate")(reporting_errors(simulate_cmd.simulate))
+app.command("map")(reporting_errors(map_cmd.map_command))
+app.command("index")(reporting_errors(index_cmd.index))
 
 
 def _show_version(value: bool) -> None:

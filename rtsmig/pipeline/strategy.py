@@ -1,9 +1,11 @@
 """The bundled strategy example, as ``rtsmig run`` executes it.
 
-The same steps as ``examples/strategy/Makefile``, called in-process: queen weights
+The same steps as ``examples/strategy/Makefile``, called in-process: the four
+strategy indices from the survey items (with their reliability), queen weights
 on the China prefectures, OLS with its spatial diagnostics, the lag and error
-models by ML, the comparison table and the impacts table (Markdown and LaTeX).
-A test checks that both routes write byte-identical files.
+models by ML, the comparison and impacts tables, the spatial mediation of the
+indices' effects through the three channels, and maps. A test checks that both
+routes write byte-identical files.
 """
 
 from __future__ import annotations
@@ -11,26 +13,39 @@ from __future__ import annotations
 from pathlib import Path
 
 from rtsmig.io.bundled import bundled_path
+from rtsmig.mediation import MediationSpec
 from rtsmig.models.spec import FitSpec
+from rtsmig.pipeline.index import index_files
+from rtsmig.pipeline.maps import MapSpec, map_file
+from rtsmig.pipeline.mediate import mediation_folder
 from rtsmig.pipeline.steps import Step, fit_folder, quiet, table_file, weights_file
-from rtsmig.simulate import CHANNELS, DIMENSIONS
+from rtsmig.simulate import CHANNELS
 from rtsmig.weights.spec import WeightsSpec
 
 ID = "adcode"
 Y = "migration"
-X = (*DIMENSIONS, *CHANNELS)
+INDICES = ("position_index", "method_index", "sustainability_index", "flexibility_index")
+X = (*INDICES, *CHANNELS)
 MODELS = ("ols", "lag", "error")
 # Spillover models whose impacts go into the impacts table.
 IMPACT_MODELS = ("lag",)
 TABLE_FORMATS = ("md", "tex")
-# weights, then per model: read, align, fit, write; then the four tables.
-STEPS = 3 + 4 * len(MODELS) + 2 * len(TABLE_FORMATS)
+RELIABILITY = tuple(f"reliability.{fmt}" for fmt in TABLE_FORMATS)
+# The maps, by file name below maps/: what each shows.
+MAPS = {
+    "migration.png": MapSpec(column=Y, scheme="quantiles", k=5),
+    "migration_lisa.png": MapSpec(column=Y, mode="lisa", permutations=999, seed=1),
+    "migration_moran.png": MapSpec(column=Y, mode="moran-scatter", permutations=999, seed=1),
+    "position_index.png": MapSpec(column="position_index", scheme="quantiles", k=5),
+}
+# index 4, weights 3, per model 4, tables 2 per format, mediation 5 + channels, one per map.
+STEPS = 4 + 3 + 4 * len(MODELS) + 2 * len(TABLE_FORMATS) + 5 + len(CHANNELS) + len(MAPS)
 
 
-def example_inputs() -> tuple[Path, Path]:
-    """The bundled China prefectures layer and the synthetic strategy data."""
+def example_inputs() -> tuple[Path, Path, Path]:
+    """The bundled China prefectures layer, the synthetic strategy data and its items file."""
     regions = bundled_path("shapefiles", "china_prefectures", "china_prefectures.shp")
-    return regions, bundled_path("examples", "strategy", "data.csv")
+    return regions, bundled_path("examples", "strategy", "data.csv"), bundled_path("examples", "strategy", "items.toml")
 
 
 def run_strategy_example(out: Path, step: Step = quiet) -> dict[str, Path]:
@@ -38,13 +53,15 @@ def run_strategy_example(out: Path, step: Step = quiet) -> dict[str, Path]:
 
     Islands (三沙市, 台湾省) are attached to their nearest region, as in the Makefile.
     """
-    regions, data = example_inputs()
+    regions, data, items = example_inputs()
+    scores = out / "scores.csv"
+    index_files(data, ID, [str(items)], scores, append=True, reliability=[out / r for r in RELIABILITY], step=step)
     weights = out / "queen.parquet"
     weights_file(regions, weights, ID, WeightsSpec(kind="queen", islands="attach", transform="r"), step=step)
     for model in MODELS:
         spec = FitSpec(model=model, method="ml", y=Y, x=X)
-        fit_folder(data, out / model, ID, spec, weights, step=step)
-    tables = {}
+        fit_folder(scores, out / model, ID, spec, weights, step=step)
+    tables = {r: out / r for r in RELIABILITY}
     for fmt in TABLE_FORMATS:
         step(f"writing models.{fmt}")
         tables[f"models.{fmt}"] = out / f"models.{fmt}"
@@ -52,4 +69,13 @@ def run_strategy_example(out: Path, step: Step = quiet) -> dict[str, Path]:
         step(f"writing impacts.{fmt}")
         tables[f"impacts.{fmt}"] = out / f"impacts.{fmt}"
         table_file([out / m for m in IMPACT_MODELS], tables[f"impacts.{fmt}"], fmt, impacts=True)
+    mediation = MediationSpec(model="lag", y=Y, x=INDICES, mediators=CHANNELS)
+    mediation_folder(scores, out / "mediation", ID, mediation, weights, step=step)
+    tables |= {f"mediation.{fmt}": out / "mediation" / f"mediation.{fmt}" for fmt in TABLE_FORMATS}
+    (out / "maps").mkdir(exist_ok=True)
+    for name, spec in MAPS.items():
+        step(f"drawing maps/{name}")
+        lagged = spec.mode != "choropleth"  # only LISA and the scatterplot read W
+        map_file(regions, out / "maps" / name, ID, spec, data=scores, weights=weights if lagged else None)
+        tables[f"maps/{name}"] = out / "maps" / name
     return tables

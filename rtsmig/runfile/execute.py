@@ -18,6 +18,7 @@ from rtsmig.errors import RtsmigError
 from rtsmig.io.atomic import write_text
 from rtsmig.models.effects import SPILLOVER_MODELS
 from rtsmig.pipeline.steps import fit_folder, quiet, table_text, weights_file
+from rtsmig.runfile.analyses_run import after_grid_plan, index_up_to_date, run_after_grid, run_index
 from rtsmig.runfile.plan import FitTask, fit_tasks, fit_up_to_date, task_sample, weights_tasks, weights_up_to_date
 from rtsmig.runfile.schema import RunFile
 
@@ -41,14 +42,16 @@ class RunSummary:
 
 def plan_text(run: RunFile, force: bool = False) -> list[str]:
     """``--dry-run``: one line per task, ``run`` or ``up to date``."""
-    lines = []
+    after = after_grid_plan(run, force)
+    lines = after[:1] if run.index is not None else []
+    after = after[1:] if run.index is not None else after
     for task in weights_tasks(run):
         stale = force or not weights_up_to_date(run, task)
         lines.append(f"{'run' if stale else 'up to date'}\tweights {task.name}")
     for task in fit_tasks(run):
         stale = force or not fit_up_to_date(run, task)
         lines.append(f"{'run' if stale else 'up to date'}\tfit {task.name}")
-    return lines
+    return lines + after
 
 
 @dataclass(frozen=True)
@@ -72,6 +75,11 @@ def run_file(
     """
     summary = RunSummary()
     _remove_stale_staging(run.folder)
+    if run.index is not None and (force or not index_up_to_date(run)):
+        step(f"index {run.scores.name}")
+        run.folder.mkdir(parents=True, exist_ok=True)
+        run_index(run, quiet)  # a bad items file stops the run: every fit reads the scores
+        summary.built.append("index")
     for task in weights_tasks(run):
         if force or not weights_up_to_date(run, task):
             step(f"weights {task.name}")
@@ -93,6 +101,10 @@ def run_file(
     summary.fitted.sort(key=order.__getitem__)
     summary.failed.sort(key=lambda f: order[f[0]])
     summary.tables = write_tables(run, tasks, {name for name, _, _ in summary.failed}, run.tables)
+    done, skipped, failed = run_after_grid(run, force, step)
+    summary.fitted += done
+    summary.skipped += skipped
+    summary.failed += failed
     return summary
 
 
@@ -117,7 +129,7 @@ def _fit_one(args: tuple[RunFile, FitTask]) -> tuple[str, str | None, int]:
     run, task = args
     try:
         task.folder.parent.mkdir(parents=True, exist_ok=True)
-        fit_folder(run.data, task.folder, run.id, task.spec, task.weights_path,
+        fit_folder(run.fit_data, task.folder, run.id, task.spec, task.weights_path,
                    run.weights[task.weights].transform, run.layer, sample=task_sample(run, task))
     except RtsmigError as exc:  # a bug is not caught: it stops the run, exit code 1
         return task.name, str(exc), exc.exit_code

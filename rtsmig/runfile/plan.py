@@ -58,8 +58,8 @@ def _with_sample(weights: str, sample: str) -> str:
 
 
 def weights_tasks(run: RunFile) -> list[WeightsTask]:
-    """The named weights the grid uses, in the order of the grid."""
-    return [WeightsTask(n, run.folder / "weights" / f"{n}.parquet", run.weights[n]) for n in run.grid_weights]
+    """The named weights the grid, the mediations and the maps use, in the order of the grid."""
+    return [WeightsTask(n, run.folder / "weights" / f"{n}.parquet", run.weights[n]) for n in run.used_weights]
 
 
 def fit_tasks(run: RunFile) -> list[FitTask]:
@@ -87,21 +87,21 @@ def task_sample(run: RunFile, task: FitTask) -> Sample | None:
     return None if task.sample == FULL_SAMPLE else run.samples[task.sample]
 
 
-def _same(record: dict | None, expected: dict) -> bool:
+def same_record(record: dict | None, expected: dict) -> bool:
     return record is not None and all(record.get(k) == expected.get(k) for k in MANIFEST_KEYS)
 
 
 def weights_up_to_date(run: RunFile, task: WeightsTask) -> bool:
     if not task.path.exists():
         return False
-    return _same(read_json(sidecar_path(task.path)), weights_manifest(run.regions, run.id, task.spec, run.layer))
+    return same_record(read_json(sidecar_path(task.path)), weights_manifest(run.regions, run.id, task.spec, run.layer))
 
 
 def fit_up_to_date(run: RunFile, task: FitTask) -> bool:
     """True when the folder's manifest is what this fit would write now (inputs must exist)."""
     manifest_path = task.folder / "manifest.json"
-    if not manifest_path.exists() or not task.weights_path.exists():
+    if not manifest_path.exists() or not task.weights_path.exists() or not run.fit_data.exists():
         return False
-    expected = fit_manifest(run.data, run.id, task.spec, task.weights_path, run.weights[task.weights].transform,
+    expected = fit_manifest(run.fit_data, run.id, task.spec, task.weights_path, run.weights[task.weights].transform,
                             run.layer, sample=task_sample(run, task))
-    return _same(read_json(manifest_path), expected)
+    return same_record(read_json(manifest_path), expected)

@@ -29,21 +29,26 @@ Every error names the TOML key and what is allowed there::
     [output]
     folder = "out"                # default "rtsmig-out" beside the run file
     tables = ["md", "tex"]        # default ["md"]
+
+Optional [index], [mediate.NAME] and [maps.NAME] sections add survey indices
+before the grid and mediation analyses and maps after it
+(:mod:`rtsmig.runfile.analyses`).
 """
 
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 from rtsmig.errors import InputError, RunFileError
 from rtsmig.models.spec import METHODS, MODELS
 from rtsmig.pipeline.steps import Sample
+from rtsmig.runfile.analyses import IndexStep, MapStep, MediationStep, read_index, read_maps, read_mediations
 from rtsmig.tables import FORMATS
 from rtsmig.weights.spec import WeightsSpec
 
-SECTIONS = ("inputs", "weights", "variables", "samples", "grid", "output")
+SECTIONS = ("inputs", "index", "weights", "variables", "samples", "grid", "mediate", "maps", "output")
 # The grid's name for the whole data set; [samples] may not define it.
 FULL_SAMPLE = "all"
 WEIGHTS_OPTIONS = tuple(f.name for f in fields(WeightsSpec))
@@ -68,6 +73,26 @@ class RunFile:
     grid_samples: tuple[str, ...]
     folder: Path
     tables: tuple[str, ...]
+    index: IndexStep | None = None
+    mediations: dict[str, MediationStep] = field(default_factory=dict)
+    maps: dict[str, MapStep] = field(default_factory=dict)
+
+    @property
+    def scores(self) -> Path:
+        """Where ``[index]`` writes the data with the scores appended."""
+        return self.folder / "scores.csv"
+
+    @property
+    def fit_data(self) -> Path:
+        """The data every fit, mediation and map reads: the scored data with ``[index]``, else ``data``."""
+        return self.scores if self.index is not None else self.data
+
+    @property
+    def used_weights(self) -> tuple[str, ...]:
+        """The named weights to build: the grid's, then those the mediations and maps name."""
+        named = [*self.grid_weights, *(m.weights for m in self.mediations.values()),
+                 *(m.weights for m in self.maps.values() if m.weights is not None)]
+        return tuple(dict.fromkeys(named))
 
 
 def read_runfile(path: Path) -> RunFile:
@@ -92,6 +117,7 @@ def read_runfile(path: Path) -> RunFile:
     err.only(output, ("folder", "tables"), "[output]")
     if not weights or not variables:
         err.fail("[weights] and [variables]", "need at least one named entry each, e.g. [weights.queen] kind = \"queen\"")
+    index = read_index(_table(doc, "index", err), base, err) if "index" in doc else None
     return RunFile(
         path=path,
         regions=base / _string(inputs, "regions", "[inputs]", err),
@@ -108,6 +134,9 @@ def read_runfile(path: Path) -> RunFile:
         grid_samples=_choices(grid, "samples", (FULL_SAMPLE, *samples), (FULL_SAMPLE,), err),
         folder=base / str(output.get("folder", "rtsmig-out")),
         tables=_choices(output, "tables", FORMATS, ("md",), err, section="output"),
+        index=index,
+        mediations=read_mediations(doc, tuple(weights), err),
+        maps=read_maps(doc, tuple(weights), err),
     )
 
 

@@ -37,12 +37,15 @@ def run(
     """Run the strategy example, or every weights spec and fit of a run file.
 
     Without RUNFILE: synthetic data (examples/strategy/data.csv) on the bundled
-    China prefectures -> queen weights -> OLS, lag and error by ML -> comparison
-    and impacts tables, as examples/strategy/Makefile does.
+    China prefectures -> strategy indices from the survey items (reliability
+    tables) -> queen weights -> OLS, lag and error by ML -> comparison and
+    impacts tables -> spatial mediation through the three channels -> maps, as
+    examples/strategy/Makefile does.
 
-    With RUNFILE: builds the named weights, fits every combination of the grid
-    (models x methods x weights x variable sets) and writes one comparison table
-    per variable set and weights. Like make, only what is out of date runs: a fit
+    With RUNFILE: scores the [index] items, builds the named weights, fits every
+    combination of the grid (models x methods x weights x variable sets), writes
+    one comparison table per variable set and weights, then runs the [mediate]
+    analyses and draws the [maps]. Like make, only what is out of date runs: a fit
     whose inputs (by SHA-256) and options match its manifest.json is skipped. A
     failed fit does not stop the others; the exit code reports failures.
 
@@ -79,11 +82,12 @@ def _run_file(runfile: Path, jobs: int, force: bool, dry_run: bool, quiet: bool,
             typer.echo(line)
         return
     ensure_folder(run.folder)
-    with steps(len(weights_tasks(run)) + len(fit_tasks(run)), quiet) as step:
+    total = (run.index is not None) + len(weights_tasks(run)) + len(fit_tasks(run)) + len(run.mediations) + len(run.maps)
+    with steps(total, quiet) as step:
         summary = run_file(run, jobs=jobs, force=force, step=step, dask=dask)
     typer.echo(
-        f"{len(summary.built)} weights built, {len(summary.fitted)} fits run, {len(summary.skipped)} up to date, "
-        f"{len(summary.failed)} failed", err=True,
+        f"{len(summary.built)} indices/weights built, {len(summary.fitted)} fits/mediations/maps run, "
+        f"{len(summary.skipped)} up to date, {len(summary.failed)} failed", err=True,
     )
     for name, message, _ in summary.failed:
         typer.echo(f"failed: {name}: {message}", err=True)
