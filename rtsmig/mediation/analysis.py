@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
+from threadpoolctl import threadpool_limits
 
 from rtsmig.dataset import build_dataset
 from rtsmig.errors import EstimationError
@@ -88,12 +89,14 @@ def mediate(
         data = build_dataset(frame, outcome, fit_spec.x, source=source, W=W, weights_label=weights_label)
         fits[outcome] = fit(fit_spec, data)
     step(f"{spec.draws} draws of the path effects")
-    spectrum = Spectrum.of(W)
     rho_term = "rho" if spec.model in SPILLOVER_MODELS else None
-    point = {k: Equation(_terms(r), _estimates(r)[None, :], rho_term) for k, r in fits.items()}
-    draws, discarded = _draw_equations(fits, spec, spectrum, rho_term)
-    split = _split(spec, spectrum, point), _split(spec, spectrum, draws)
-    stats = summarise(split[0][0], split[1], spec.ci_level)
+    # One BLAS thread, as in fit(): threaded BLAS would make the last bits depend on the machine.
+    with threadpool_limits(limits=1, user_api="blas"):
+        spectrum = Spectrum.of(W)
+        point = {k: Equation(_terms(r), _estimates(r)[None, :], rho_term) for k, r in fits.items()}
+        draws, discarded = _draw_equations(fits, spec, spectrum, rho_term)
+        split = _split(spec, spectrum, point), _split(spec, spectrum, draws)
+        stats = summarise(split[0][0], split[1], spec.ci_level)
     meta = {
         "n": len(frame.index),
         "weights": weights_label,
