@@ -29,7 +29,7 @@ from rtsmig.errors import RtsmigError
 
 HELP = (
     "Spatial econometrics from the shell: weights from polygons, spatial lag and "
-    "error models, impacts and publication tables.\n\n"
+    "error models, impacts, survey indices, spatial mediation, maps and publication tables.\n\n"
     "Exit codes: 0 done, 1 internal error, 2 usage, 3 input data or output path, "
     "4 weights, 5 estimation."
 )
