@@ -45,8 +45,12 @@ def index_manifest(data: Path, id_col: str, items: Sequence[str], method: str = 
                    min_answered: int | None = None, append: bool = False, reliability: Sequence[Path] = ()) -> dict:
     """The provenance record of an index run, without running it (input hashes, options, versions)."""
     dims, tomls = read_dimensions(items)
+    return _record(data, tomls, index_options(id_col, dims, method, min_answered, append, reliability))
+
+
+def _record(data: Path, tomls: Sequence[Path], options: dict) -> dict:
     inputs = {"data": data, **{f"items_{i}": p for i, p in enumerate(tomls, start=1)}}
-    return manifest("index", inputs, index_options(id_col, dims, method, min_answered, append, reliability))
+    return manifest("index", inputs, options)
 
 
 def index_files(
@@ -59,14 +63,14 @@ def index_files(
     number of regions read.
     """
     step("reading --items")
-    dims, _ = read_dimensions(items)
+    dims, tomls = read_dimensions(items)
     step(f"reading {data.name}")
     table = read_table(data, id_col)
     _check_names(dims, table, id_col, append, data)
     step("scoring")
     result = build_index(table, dims, method, min_answered, source=str(data))
     step(f"writing {output.name}")
-    record = index_manifest(data, id_col, items, method, min_answered, append, reliability)
+    record = _record(data, tomls, index_options(id_col, dims, method, min_answered, append, reliability))
     files = {
         output: _scores_csv(table if append else None, result, id_col),
         sidecar_path(output): to_json(_sidecar(record, result)),
