@@ -59,6 +59,12 @@ def _digest(path: str, inode: int, size: int, mtime_ns: int) -> str:
     return sha256_file(path)
 
 
+def sidecar_path(path: str | os.PathLike) -> Path:
+    """The record beside a single-file output: ``OUT`` -> ``OUT.json`` (weights, scores, maps)."""
+    path = Path(path)
+    return path.with_name(path.name + ".json")
+
+
 def manifest(command: str, inputs: dict[str, str | os.PathLike], options: dict) -> dict:
     """The provenance record of one command run."""
     return {

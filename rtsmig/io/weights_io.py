@@ -38,6 +38,7 @@ import pyarrow.parquet as pq
 
 from rtsmig.errors import InputError, OutputError, first_few
 from rtsmig.io.atomic import atomic_path, write_text, write_with_companion
+from rtsmig.io.manifest import sidecar_path
 from rtsmig.weights.edges import Edges, RepeatedLinkError
 
 if TYPE_CHECKING:  # importing libpysal costs seconds; reading weights for a fit does not need it
@@ -375,12 +376,6 @@ def _assemble_positions(ids: np.ndarray, heads, tails, weights, path: Path, tran
         return Edges.from_positions(ids, heads, tails, weights, transformation)
     except RepeatedLinkError:
         raise InputError(f"{path}: some links are listed twice; each pair of regions may appear once") from None
-
-
-def sidecar_path(path: str | os.PathLike) -> Path:
-    """The summary file beside a weights file: ``OUT`` + ``.json``."""
-    path = Path(path)
-    return path.with_name(path.name + ".json")
 
 
 def write_weights_with_sidecar(weights: Edges | Graph, path: str | os.PathLike, sidecar: str) -> None:

@@ -9,8 +9,9 @@ import numpy as np
 import pandas as pd
 
 from rtsmig.errors import InputError
-from rtsmig.io.files import read_toml, write_all
-from rtsmig.io.manifest import manifest, to_json
+from rtsmig.io.atomic import write_all
+from rtsmig.io.files import read_toml
+from rtsmig.io.manifest import manifest, sidecar_path, to_json
 from rtsmig.io.regions import read_table
 from rtsmig.pipeline.steps import Step, quiet
 from rtsmig.survey import (
@@ -24,11 +25,6 @@ from rtsmig.survey import (
     parse_toml,
 )
 from rtsmig.tables.reliability import reliability_data, render_reliability
-
-
-def sidecar_path(output: Path) -> Path:
-    """The provenance file beside ``SCORES.csv``: ``SCORES.csv.json``."""
-    return output.with_name(output.name + ".json")
 
 
 def index_options(id_col: str, dims: Sequence[Dimension], method: str, min_answered: int | None, append: bool,

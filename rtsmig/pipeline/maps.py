@@ -7,18 +7,13 @@ from pathlib import Path
 
 from rtsmig.errors import InputError, OutputError, WeightsError
 from rtsmig.io.atomic import write_bytes, write_with_companion
-from rtsmig.io.manifest import manifest, to_json
+from rtsmig.io.manifest import manifest, sidecar_path, to_json
 from rtsmig.io.regions import read_regions, read_table
 from rtsmig.io.weights_io import read_edges
 from rtsmig.maps.draw import MAP_MODES, Drawing, MapSpec, column_values, draw_map, split_ids
 from rtsmig.pipeline.steps import Step, quiet, weights_for
 
-__all__ = ["MAP_MODES", "MapSpec", "map_file", "map_manifest", "sidecar_path"]
-
-
-def sidecar_path(output: Path) -> Path:
-    """The record beside the figure: ``FILE.png`` -> ``FILE.png.json``."""
-    return output.with_name(output.name + ".json")
+__all__ = ["MAP_MODES", "MapSpec", "map_file", "map_manifest"]
 
 
 def map_manifest(regions: Path, id_col: str, spec: MapSpec, data: Path | None = None, weights: Path | None = None,

@@ -11,11 +11,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 from rtsmig.errors import RtsmigError
-from rtsmig.io.manifest import read_json
+from rtsmig.io.manifest import read_json, sidecar_path
 from rtsmig.pipeline.index import index_files, index_manifest
-from rtsmig.pipeline.index import sidecar_path as scores_sidecar
 from rtsmig.pipeline.maps import map_manifest
-from rtsmig.pipeline.maps import sidecar_path as map_sidecar
 from rtsmig.pipeline.mediate import mediation_folder, mediation_manifest
 from rtsmig.runfile.analyses import MapStep, MediationStep
 from rtsmig.runfile.plan import same_record
@@ -48,7 +46,7 @@ def _index_record(run: RunFile) -> dict:
 def index_up_to_date(run: RunFile) -> bool:
     if not run.scores.exists() or not all(p.exists() for p in reliability_paths(run)):
         return False
-    return same_record(read_json(scores_sidecar(run.scores)), _index_record(run))
+    return same_record(read_json(sidecar_path(run.scores)), _index_record(run))
 
 
 def run_index(run: RunFile, step: Step) -> None:
@@ -82,7 +80,7 @@ def map_up_to_date(run: RunFile, m: MapStep) -> bool:
         return False
     if m.weights is not None and not weights_path(run, m.weights).exists():
         return False
-    return same_record(read_json(map_sidecar(path)), _map_record(run, m))
+    return same_record(read_json(sidecar_path(path)), _map_record(run, m))
 
 
 def run_after_grid(run: RunFile, force: bool, step: Step) -> tuple[list[str], list[str], list[tuple[str, str, int]]]:

@@ -37,11 +37,11 @@ before the grid and mediation analyses and maps after it
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 from rtsmig.errors import InputError, RunFileError
+from rtsmig.io.files import read_toml
 from rtsmig.models.spec import METHODS, MODELS
 from rtsmig.pipeline.steps import Sample
 from rtsmig.runfile.analyses import IndexStep, MapStep, MediationStep, read_index, read_maps, read_mediations
@@ -97,12 +97,7 @@ class RunFile:
 
 def read_runfile(path: Path) -> RunFile:
     """Parse and validate ``path``; a RunFileError (exit code 2) names the first bad key."""
-    try:
-        doc = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read the run file ({exc.strerror}); check the path") from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise RunFileError(f"{path}: not valid TOML ({exc})") from exc
+    doc = read_toml(path)
     err = _Errors(path)
     err.only(doc, SECTIONS, "the top level")
     base = path.parent

@@ -10,7 +10,8 @@ import typer
 
 from rtsmig.cli.options import IdOption, QuietOption
 from rtsmig.cli.progress import steps
-from rtsmig.pipeline.index import index_files, sidecar_path
+from rtsmig.io.manifest import sidecar_path
+from rtsmig.pipeline.index import index_files
 from rtsmig.survey import (
     IndexResult,
 )

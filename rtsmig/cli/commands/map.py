@@ -11,9 +11,10 @@ import typer
 from rtsmig.cli.options import IdOption, LayerOption, QuietOption
 from rtsmig.cli.progress import steps
 from rtsmig.errors import InputError
+from rtsmig.io.manifest import sidecar_path
 from rtsmig.maps.classify import SCHEMES
 from rtsmig.maps.draw import DEFAULT_CMAP, DIVERGING_CMAP, MapSpec
-from rtsmig.pipeline.maps import map_file, sidecar_path
+from rtsmig.pipeline.maps import map_file
 
 SUFFIXES = {".png": "png", ".svg": "svg", ".pdf": "pdf"}
 DEFAULT_SCHEME, DEFAULT_K = "quantiles", 5
