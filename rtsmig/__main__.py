@@ -1,5 +1,5 @@
 """Allow ``python -m rtsmig``."""
 
-from rtsmig.cli.app import main
+from rtsmig.cli.entry import main
 
 main()

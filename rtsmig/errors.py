@@ -29,6 +29,12 @@ class RunFileError(RtsmigError):
     exit_code = 2
 
 
+class UsageError(RtsmigError):
+    """Options that cannot go together or name nothing usable (exit 2, typer's usage code)."""
+
+    exit_code = 2
+
+
 class WeightsError(RtsmigError):
     """Islands under ``--islands error``, ids not matching the data, degenerate W (exit 4)."""
 

@@ -26,3 +26,34 @@ def assert_error(result, code: int, *fragments: str) -> None:
     for fragment in fragments:
         assert fragment in error_lines[0], (fragment, error_lines[0])
     assert result.stdout == ""
+
+
+def snapshot(*roots: Path) -> dict[str, tuple[str, bytes | None]]:
+    """Every path under ``roots`` (the roots included): its kind and, for files, its bytes.
+
+    Take one before a command that must fail and compare with :func:`assert_unchanged`
+    after it: a failed command leaves every file that existed before it byte-identical
+    and adds nothing.
+    """
+    seen: dict[str, tuple[str, bytes | None]] = {}
+    for root in map(Path, roots):
+        paths = [root, *sorted(root.rglob("*"))] if root.is_dir() and not root.is_symlink() else [root]
+        for path in paths:
+            if path.is_symlink():
+                seen[str(path)] = ("symlink", str(path.readlink()).encode())
+            elif path.is_dir():
+                seen[str(path)] = ("folder", None)
+            elif path.is_file():
+                seen[str(path)] = ("file", path.read_bytes())
+            elif path.exists():
+                seen[str(path)] = ("other", None)
+    return seen
+
+
+def assert_unchanged(before: dict[str, tuple[str, bytes | None]], *roots: Path) -> None:
+    """Nothing under ``roots`` changed, appeared or disappeared since ``before`` was taken."""
+    after = snapshot(*roots)
+    added = sorted(set(after) - set(before))
+    removed = sorted(set(before) - set(after))
+    changed = sorted(p for p in set(before) & set(after) if before[p] != after[p])
+    assert not (added or removed or changed), {"added": added, "removed": removed, "changed": changed}

@@ -47,3 +47,33 @@ def golden(request: pytest.FixtureRequest) -> Callable[[str, str], None]:
         )
 
     return check
+
+
+@pytest.fixture
+def disk_full(monkeypatch) -> Callable[[int], list]:
+    """``disk_full(n)``: the n-th output write of rtsmig (0-based) and every later one fail with ENOSPC.
+
+    Every byte rtsmig writes goes through ``rtsmig.io.atomic._put``, so this is a
+    disk that fills up part way through a set of files. Returns the list of
+    writes attempted, for asserting that the failure was reached.
+    """
+    import errno
+    import os
+
+    from rtsmig.io import atomic
+
+    real = atomic._put  # re-arming replaces the failing writer, it does not stack another on it
+
+    def arm(n: int) -> list:
+        attempts: list = []
+
+        def put(fh, data):
+            attempts.append(getattr(fh, "name", None))
+            if len(attempts) > n:
+                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+            real(fh, data)
+
+        monkeypatch.setattr(atomic, "_put", put)
+        return attempts
+
+    return arm

@@ -16,8 +16,6 @@ from matplotlib import colormaps
 from matplotlib.colors import to_hex, to_rgb
 from matplotlib.image import imread
 
-from rtsmig.errors import OutputError
-from rtsmig.io import atomic
 from rtsmig.io.weights_io import read_weights
 
 CHINA_SHP = ROOT / "shapefiles" / "china_prefectures" / "china_prefectures.shp"
@@ -198,14 +196,12 @@ def test_help_documents_the_modes_with_examples():
         assert words in text, words
 
 
-def test_figure_and_sidecar_appear_together_or_not_at_all(tmp_path, monkeypatch):
-    def fail(path, text):
-        raise OutputError(f"{path}: disk full")
-
-    monkeypatch.setattr(atomic, "write_text", fail)
+def test_figure_and_sidecar_appear_together_or_not_at_all(tmp_path, disk_full):
+    attempts = disk_full(1)  # the figure is staged, then the disk fills up before its sidecar
     shp, id_col, column, _ = CASES["columbus"]
     result = run("map", shp, "--id", id_col, "--column", column, "-o", tmp_path / "m.png", "--dpi", 60)
-    assert_error(result, 3, "disk full")
+    assert_error(result, 3, "No space left on device")
+    assert len(attempts) == 2
     assert list(tmp_path.iterdir()) == []
 
 

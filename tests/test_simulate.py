@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 from rtsmig.cli.app import _new_app, reporting_errors
 from rtsmig.cli.commands import simulate as simulate_cmd
 from rtsmig.dataset import build_dataset
-from rtsmig.io import atomic
+from rtsmig.errors import OutputError
 from rtsmig.models import FitSpec, fit
 from rtsmig.simulate import CHANNELS, DIMENSIONS, SimulationSpec, item_columns, simulate_design
 from rtsmig.weights import WeightsSpec, aligned_matrix, build_weights
@@ -141,23 +141,13 @@ def test_missing_id_column_is_an_input_error(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
-def test_failed_truth_write_leaves_no_data(tmp_path, monkeypatch):
-    calls = []
-
-    def failing_write(path, text):
-        calls.append(path)
-        if str(path).endswith(".truth.json"):
-            raise OSError("disk full")
-        path.write_text(text)
-
-    # The data file is written through simulate's own import, the truth file inside io.atomic.
-    monkeypatch.setattr(simulate_cmd, "write_text", failing_write)
-    monkeypatch.setattr(atomic, "write_text", failing_write)
-    with pytest.raises(OSError):
+def test_failed_truth_write_leaves_no_data(tmp_path, disk_full):
+    attempts = disk_full(1)  # the data file is staged, then the disk fills up before the truth file
+    with pytest.raises(OutputError, match="No space left on device"):
         simulate_cmd.simulate(
             COLUMBUS_SHP, tmp_path / "x.csv", "POLYID", simulate_cmd.SimModel.lag, 1, quiet=True
         )
-    assert len(calls) == 2
+    assert len(attempts) == 2
     assert list(tmp_path.iterdir()) == []
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import os
+import warnings
 from collections.abc import Callable
 from typing import Annotated
 
@@ -25,7 +26,8 @@ from rtsmig.cli.commands import select as select_cmd
 from rtsmig.cli.commands import simulate as simulate_cmd
 from rtsmig.cli.commands import table as table_cmd
 from rtsmig.cli.commands import weights as weights_cmd
-from rtsmig.errors import RtsmigError
+from rtsmig.cli.entry import INTERRUPTED
+from rtsmig.errors import InputError, RtsmigError, RtsmigWarning
 
 HELP = (
     "Spatial econometrics from the shell: weights from polygons, spatial lag and "
@@ -36,19 +38,48 @@ HELP = (
 
 
 def reporting_errors(command: Callable) -> Callable:
-    """Wrap a command so rtsmig errors end it with ``Error: ...`` and their exit code."""
+    """Wrap a command so it ends the way DESIGN.md promises, whatever happens inside it.
+
+    - an rtsmig error: one ``Error: ...`` line and the class's exit code;
+    - a file-system error no writer translated (permissions, a full disk while
+      reading): one ``Error:`` line naming the file, exit 3;
+    - Ctrl-C: ``Error: interrupted``, exit 130;
+    - an rtsmig warning: one ``Warning: ...`` line; every other library warning
+      (numpy, scipy, pandas, pyogrio) is silenced: what is worth telling, rtsmig tells.
+
+    With ``--debug`` errors raise, tracebacks and all.
+    """
 
     @functools.wraps(command)
     def wrapper(*args, **kwargs):
-        try:
-            return command(*args, **kwargs)
-        except RtsmigError as exc:
-            if os.environ.get("RTSMIG_DEBUG"):
-                raise
-            typer.echo(f"Error: {exc}", err=True)
-            raise typer.Exit(exc.exit_code) from exc
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            warnings.simplefilter("default", RtsmigWarning)
+            warnings.showwarning = _show_warning
+            try:
+                return command(*args, **kwargs)
+            except (RtsmigError, OSError, KeyboardInterrupt) as exc:
+                if os.environ.get("RTSMIG_DEBUG"):
+                    raise
+                message, code = _error_line(exc)
+                typer.echo(f"Error: {message}", err=True)
+                raise typer.Exit(code) from exc
 
     return wrapper
+
+
+def _error_line(exc: BaseException) -> tuple[str, int]:
+    """The ``Error:`` text and exit code of an exception that ends a command."""
+    if isinstance(exc, KeyboardInterrupt):
+        return "interrupted; files written before this run are as they were", INTERRUPTED
+    if isinstance(exc, RtsmigError):
+        return str(exc), exc.exit_code
+    where = f"{exc.filename}: " if getattr(exc, "filename", None) else ""
+    return f"{where}{exc.strerror or exc}; check the path and its permissions", InputError.exit_code
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    typer.echo(f"Warning: {message}", err=True)
 
 
 def _new_app(**kwargs) -> typer.Typer:

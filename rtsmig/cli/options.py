@@ -13,7 +13,7 @@ LayerOption = Annotated[
 ]
 QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar on stderr.")]
 OutFileOption = Annotated[
-    Path | None, typer.Option("--output", "-o", help="Write here (atomically) instead of stdout.")
+    Path | None, typer.Option("--output", "-o", help="Write here (atomically); - or no -o: standard output.")
 ]
 
 

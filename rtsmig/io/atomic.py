@@ -1,8 +1,12 @@
-"""Atomic writes: an output appears complete or not at all.
+"""Atomic writes: an output appears complete or not at all, and replaces only what rtsmig may replace.
 
-Every file is written to a temporary name in the target folder, flushed and
-fsynced, then renamed over the target; a results folder is assembled under a
-temporary name and renamed into place the same way.
+Every file is written to a temporary name beside its target, flushed and
+fsynced, then renamed over the target; a set of files (a weights file and its
+sidecar, a figure and its record, scores and reliability tables) is renamed in
+only when every member is complete on disk, and a failed rename puts the old
+members back. A results folder is assembled under a temporary name and swapped
+in the same way. What a target may be is checked first (:mod:`rtsmig.io.targets`),
+so a refused or failed write leaves every existing file byte-identical.
 """
 
 from __future__ import annotations
@@ -12,110 +16,102 @@ import hashlib
 import os
 import shutil
 import tempfile
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from rtsmig.errors import OutputError
+from rtsmig.io.targets import file_target, folder_target, write_failure
+
+Content = bytes | str
+Inputs = Iterable[str | os.PathLike]
 
 
-def _check_parent(path: Path) -> None:
-    parent = path.parent
-    if not parent.is_dir():
-        raise OutputError(f"{path}: folder {parent} does not exist; create it first")
-    if not os.access(parent, os.W_OK | os.X_OK):
-        raise OutputError(f"{path}: folder {parent} is not writable; choose another output path")
+def write_bytes(path: str | os.PathLike, data: bytes, inputs: Inputs = ()) -> None:
+    """Write ``data`` to ``path`` atomically (a symlink is written through to its target)."""
+    write_set({path: data}, inputs)
 
 
-def _fsync_dir(folder: Path) -> None:
-    with contextlib.suppress(OSError):  # not every filesystem lets a folder be opened
-        fd = os.open(folder, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-
-
-def _umask_mode(base: int) -> int:
-    """``base`` less the process umask: the mode a plain ``open``/``mkdir`` would give.
-
-    The temporary files and folders of tempfile are private (0600/0700); the
-    results they become should be as readable as any other file the user writes.
-    """
-    mask = os.umask(0)
-    os.umask(mask)
-    return base & ~mask
-
-
-@contextlib.contextmanager
-def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
-    """Yield a temporary path beside ``path``; rename it onto ``path`` on success.
-
-    For writers that insist on a path of their own (pyarrow, libpysal). On any
-    exception the temporary file is removed and ``path`` is left untouched.
-    """
-    path = Path(path)
-    _check_parent(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    tmp_path = Path(tmp)
-    try:
-        yield tmp_path
-        with open(tmp_path, "rb+") as fh:
-            os.fsync(fh.fileno())
-        os.chmod(tmp_path, _umask_mode(0o666))
-        os.replace(tmp_path, path)
-        _fsync_dir(path.parent)
-    finally:
-        tmp_path.unlink(missing_ok=True)
-
-
-def write_bytes(path: str | os.PathLike, data: bytes) -> None:
-    """Write ``data`` to ``path`` atomically."""
-    with atomic_path(path) as tmp:
-        tmp.write_bytes(data)
-
-
-def write_text(path: str | os.PathLike, text: str) -> None:
+def write_text(path: str | os.PathLike, text: str, inputs: Inputs = ()) -> None:
     """Write ``text`` (UTF-8, ``\\n`` line ends) to ``path`` atomically."""
-    write_bytes(path, text.encode("utf-8"))
+    write_set({path: text}, inputs)
 
 
-def write_folder(path: str | os.PathLike, files: dict[str, bytes | str]) -> None:
-    """Replace folder ``path`` with exactly ``files`` (name -> content), atomically.
+def write_set(files: Mapping[str | os.PathLike, Content], inputs: Inputs = ()) -> None:
+    """Write every ``path -> content`` so that all of them appear, or none changes.
+
+    Text is written as UTF-8. Each content is first written and fsynced under a
+    temporary name beside its target; only when all are staged are they renamed
+    into place. A target that existed is kept under a backup name until every
+    rename succeeded, and put back if one fails.
+
+    Raises
+    ------
+    OutputError
+        A target that may not be replaced (:func:`rtsmig.io.targets.file_target`),
+        two outputs with one path, or a failed write (disk full, say); nothing changed.
+    """
+    inputs = tuple(inputs)
+    targets = [file_target(p, inputs) for p in files]
+    if len(set(targets)) != len(targets):
+        raise OutputError(f"{', '.join(map(str, files))}: two outputs share a path; give each its own")
+    staged: list[tuple[Path, Path]] = []
+    current = targets[0] if targets else Path()
+    try:
+        for current, content in zip(targets, files.values(), strict=True):
+            staged.append((current, _stage(current, _encoded(content))))
+        _swap_in(staged)
+    except OSError as exc:
+        raise write_failure(current, exc) from exc
+    finally:
+        for _, tmp in staged:
+            tmp.unlink(missing_ok=True)
+    for folder in {p.parent for p in targets}:
+        _fsync_dir(folder)
+
+
+def write_folder(path: str | os.PathLike, files: Mapping[str, Content], inputs: Inputs = ()) -> None:
+    """Replace results folder ``path`` with exactly ``files`` (name -> content), atomically.
 
     A name may hold ``/``: ``equations/y/result.json`` is written in subfolders.
+    Only an empty folder or one rtsmig wrote is replaced
+    (:func:`rtsmig.io.targets.folder_target`); ``files`` should hold the
+    ``manifest.json`` that marks it as such for the next write.
 
     The new folder is assembled beside the target and renamed into place; an
     existing folder is swapped out and removed only after the rename succeeded.
     """
-    path = Path(path)
-    _check_parent(path)
-    if path.exists() and not path.is_dir():
-        raise OutputError(f"{path}: exists and is not a folder; choose another output path")
-    staging = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
+    target = folder_target(path, inputs)
+    try:
+        staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
+    except OSError as exc:
+        raise write_failure(Path(path), exc) from exc
     old = None
     try:
         for name, content in sorted(files.items()):
-            data = content.encode("utf-8") if isinstance(content, str) else content
             (staging / name).parent.mkdir(parents=True, exist_ok=True)  # "sub/file" names make subfolders
             with open(staging / name, "wb") as fh:
-                fh.write(data)
-                fh.flush()
-                os.fsync(fh.fileno())
+                _put(fh, _encoded(content))
         os.chmod(staging, _umask_mode(0o777))
-        if path.exists():
-            old = path.with_name(f".{path.name}.old-{os.getpid()}")
-            os.replace(path, old)
-        os.replace(staging, path)
-        _fsync_dir(path.parent)
+        if target.exists():
+            old = target.with_name(f".{target.name}.old-{os.getpid()}")
+            os.replace(target, old)
+        os.replace(staging, target)
+        _fsync_dir(target.parent)
+    except OSError as exc:
+        _restore(old, target)
+        raise write_failure(Path(path), exc) from exc
     except BaseException:
-        if old is not None and not path.exists():
-            os.replace(old, path)  # put the previous results back
+        _restore(old, target)
         raise
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-        if old is not None and old.exists() and path.exists():
+        if old is not None and old.exists() and target.exists():
             shutil.rmtree(old, ignore_errors=True)
+
+
+def _restore(old: Path | None, target: Path) -> None:
+    if old is not None and not target.exists():
+        os.replace(old, target)  # put the previous results back
 
 
 def sha256_file(path: str | os.PathLike) -> str:
@@ -130,6 +126,8 @@ def sha256_file(path: str | os.PathLike) -> str:
 def ensure_folder(path: str | os.PathLike) -> Path:
     """Create ``path`` (and its parents) if missing; an OutputError if that is impossible."""
     path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise OutputError(f"{path}: exists and is not a folder; choose another output folder")
     try:
         path.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -137,52 +135,27 @@ def ensure_folder(path: str | os.PathLike) -> Path:
     return path
 
 
-def write_with_companion(
-    path: str | os.PathLike, write_main: Callable[[Path], None], companion: str | os.PathLike, text: str
-) -> None:
-    """Write ``path`` with ``write_main``, then the text file ``companion``: both appear, or neither."""
-    path = Path(path)
-    write_main(path)
-    try:
-        write_text(companion, text)
-    except BaseException:
-        path.unlink(missing_ok=True)  # no main file without its companion
-        raise
+def _encoded(content: Content) -> bytes:
+    return content.encode("utf-8") if isinstance(content, str) else content
 
 
-def write_all(files: Mapping[str | os.PathLike, str]) -> None:
-    """Write every ``path -> text`` (UTF-8) so that all of them appear, or none changes.
-
-    Each text is first written and fsynced under a temporary name beside its
-    target; only when all are staged are they renamed into place. A target that
-    existed is kept under a backup name until every rename succeeded, and put back
-    if one fails, so a failed call leaves the folder as it found it.
-    """
-    targets = [Path(p) for p in files]
-    if len({p.resolve() for p in targets}) != len(targets):
-        raise OutputError(f"{', '.join(map(str, targets))}: two outputs share a path; give each its own")
-    for path in targets:
-        _check_parent(path)
-    staged: list[tuple[Path, Path]] = []
-    try:
-        for path, text in zip(targets, files.values(), strict=True):
-            staged.append((path, _stage(path, text.encode("utf-8"))))
-        _swap_in(staged)
-    finally:
-        for _, tmp in staged:
-            tmp.unlink(missing_ok=True)
-    for folder in {p.parent for p in targets}:
-        _fsync_dir(folder)
+def _put(fh, data: bytes) -> None:
+    """Write ``data`` to an open file and force it to disk: the one place output bytes are written."""
+    fh.write(data)
+    fh.flush()
+    os.fsync(fh.fileno())
 
 
 def _stage(path: Path, data: bytes) -> Path:
     """``data`` in a fsynced temporary file beside ``path``, as readable as a plain write."""
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.chmod(tmp, _umask_mode(0o666))
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            _put(fh, data)
+        os.chmod(tmp, _umask_mode(0o666))
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
     return Path(tmp)
 
 
@@ -206,3 +179,23 @@ def _swap_in(staged: list[tuple[Path, Path]]) -> None:
     for _, backup in done:
         if backup is not None:
             backup.unlink(missing_ok=True)
+
+
+def _fsync_dir(folder: Path) -> None:
+    with contextlib.suppress(OSError):  # not every filesystem lets a folder be opened
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def _umask_mode(base: int) -> int:
+    """``base`` less the process umask: the mode a plain ``open``/``mkdir`` would give.
+
+    The temporary files and folders of tempfile are private (0600/0700); the
+    results they become should be as readable as any other file the user writes.
+    """
+    mask = os.umask(0)
+    os.umask(mask)
+    return base & ~mask

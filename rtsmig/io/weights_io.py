@@ -37,7 +37,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from rtsmig.errors import InputError, OutputError, first_few
-from rtsmig.io.atomic import atomic_path, write_text, write_with_companion
+from rtsmig.io.atomic import write_bytes, write_set
 from rtsmig.io.manifest import sidecar_path
 from rtsmig.weights.edges import Edges, RepeatedLinkError
 
@@ -51,7 +51,7 @@ def write_weights(weights: Edges | Graph, path: str | os.PathLike) -> None:
     """Write weights to ``path`` in the format its extension names, atomically.
 
     A libpysal Graph is written as ``Edges.from_graph`` gives it: ids as ``str``,
-    links in the order of the ids, weights as :func:`write_edges` writes them.
+    links in the order of the ids, weights as :func:`parquet_bytes` writes them.
     The same weights always give the same bytes.
 
     Raises
@@ -60,6 +60,16 @@ def write_weights(weights: Edges | Graph, path: str | os.PathLike) -> None:
         An unknown extension, ids that the format cannot hold, or a path that
         cannot be written.
     """
+    write_bytes(path, weights_bytes(weights, path))
+
+
+def write_edges(edges: Edges, path: str | os.PathLike) -> None:
+    """Write ``edges`` as Parquet (:func:`parquet_bytes`), atomically."""
+    write_bytes(path, parquet_bytes(edges))
+
+
+def weights_bytes(weights: Edges | Graph, path: str | os.PathLike) -> bytes:
+    """The bytes of the weights file ``path`` names by its extension (.parquet, .gal, .gwt)."""
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in WEIGHTS_SUFFIXES:
@@ -68,15 +78,13 @@ def write_weights(weights: Edges | Graph, path: str | os.PathLike) -> None:
         )
     edges = weights if isinstance(weights, Edges) else Edges.from_graph(weights)
     if suffix == ".parquet":
-        write_edges(edges, path)
-    elif suffix == ".gal":
-        write_text(path, _gal_text(edges, path))
-    else:
-        write_text(path, _gwt_text(edges, path))
+        return parquet_bytes(edges)
+    text = _gal_text(edges, path) if suffix == ".gal" else _gwt_text(edges, path)
+    return text.encode("utf-8")
 
 
-def write_edges(edges: Edges, path: str | os.PathLike) -> None:
-    """Write ``edges`` as Parquet, byte for byte what libpysal's ``Graph.to_parquet`` writes.
+def parquet_bytes(edges: Edges) -> bytes:
+    """``edges`` as Parquet, byte for byte what libpysal's ``Graph.to_parquet`` writes.
 
     That is, for ``edges.to_graph()``: columns weight (double; int64 for
     "B"-transformed 0/1 weights, as libpysal's ``transform("B")`` makes them), focal and
@@ -84,14 +92,8 @@ def write_edges(edges: Edges, path: str | os.PathLike) -> None:
     each region without links, in the order of ``(head, tail)`` positions; the
     schema metadata holds pandas' description of that adjacency and libpysal's
     ``{"transformation": ..., "version": ...}``. No Graph is built and libpysal
-    is not imported. Written atomically.
-
-    Raises
-    ------
-    OutputError
-        The folder of ``path`` does not exist or cannot be written.
+    is not imported.
     """
-    path = Path(path)
     heads, tails, weights = edges.marked_links()
     if edges.transformation.upper() == "B" and ((weights == 0) | (weights == 1)).all():
         # libpysal's transform("B") makes int64 weights (astype(bool).astype(int)), and so writes them.
@@ -99,11 +101,9 @@ def write_edges(edges: Edges, path: str | os.PathLike) -> None:
     schema = _adjacency_schema(edges.transformation, weights.dtype)
     ids = pa.array(edges.ids, type=schema.field("focal").type)
     table = pa.Table.from_arrays([pa.array(weights), ids.take(pa.array(heads)), ids.take(pa.array(tails))], schema=schema)
-    with atomic_path(path) as tmp:
-        try:
-            pq.write_table(table, str(tmp))
-        except OSError as exc:
-            raise OutputError(f"{path}: cannot write the weights file ({exc}); choose another output path") from exc
+    sink = pa.BufferOutputStream()  # in memory: the file is then written with its sidecar as one set
+    pq.write_table(table, sink)
+    return sink.getvalue().to_pybytes()
 
 
 def _adjacency_schema(transformation: str, weight_dtype: np.dtype) -> pa.Schema:
@@ -380,4 +380,4 @@ def _assemble_positions(ids: np.ndarray, heads, tails, weights, path: Path, tran
 
 def write_weights_with_sidecar(weights: Edges | Graph, path: str | os.PathLike, sidecar: str) -> None:
     """Write a weights file and its ``OUT.json`` sidecar: both appear, or neither."""
-    write_with_companion(path, lambda p: write_weights(weights, p), sidecar_path(path), sidecar)
+    write_set({path: weights_bytes(weights, path), sidecar_path(path): sidecar})

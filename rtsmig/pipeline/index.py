@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from rtsmig.errors import InputError
-from rtsmig.io.atomic import write_all
+from rtsmig.io.atomic import write_set
 from rtsmig.io.files import read_toml
 from rtsmig.io.manifest import manifest, sidecar_path, to_json
 from rtsmig.io.regions import read_table
@@ -73,7 +73,7 @@ def index_files(
     }
     for path in reliability:
         files[path] = render_reliability(result.reliability, path.suffix.lower().lstrip("."))
-    write_all(files)  # all files appear, or none
+    write_set(files, [data, *tomls])  # all files appear, or none
     return result, len(table)
 
 

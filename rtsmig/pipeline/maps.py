@@ -5,10 +5,11 @@ from __future__ import annotations
 from importlib.metadata import version
 from pathlib import Path
 
-from rtsmig.errors import InputError, OutputError, WeightsError
-from rtsmig.io.atomic import write_bytes, write_with_companion
+from rtsmig.errors import InputError, WeightsError
+from rtsmig.io.atomic import write_set
 from rtsmig.io.manifest import manifest, sidecar_path, to_json
 from rtsmig.io.regions import read_regions, read_table
+from rtsmig.io.targets import file_target
 from rtsmig.io.weights_io import read_edges
 from rtsmig.maps.draw import MAP_MODES, Drawing, MapSpec, column_values, draw_map, split_ids
 from rtsmig.pipeline.steps import Step, quiet, weights_for
@@ -33,8 +34,9 @@ def map_file(
     The column comes from ``data`` joined on ``id_col``, else from the regions'
     attributes; regions without a value leave W (row-standardised again).
     """
-    if output.is_dir():
-        raise OutputError(f"{output}: is a folder; name the figure file")
+    map_inputs = [p for p in (regions, data, weights) if p is not None]
+    for path in (output, sidecar_path(output)):  # refuse a bad target before the slow drawing
+        file_target(path, map_inputs)
     step(f"reading {regions.name}")
     frame = read_regions(regions, id_col, layer)
     table, source = frame, regions
@@ -55,12 +57,12 @@ def map_file(
     except InputError as exc:
         raise InputError(f"{source}: {exc}") from exc
     step(f"writing {output.name}")
-    _write(output, drawing, map_manifest(regions, id_col, spec, data, weights, layer))
+    _write(output, drawing, map_manifest(regions, id_col, spec, data, weights, layer), map_inputs)
     return (*notes, *drawing.notes)
 
 
-def _write(output: Path, drawing: Drawing, record: dict) -> None:
+def _write(output: Path, drawing: Drawing, record: dict, inputs: list[Path]) -> None:
     # manifest() lists rtsmig's core dependencies; these three shape what a map shows.
     libraries = {name: version(name) for name in ("esda", "mapclassify", "matplotlib")}
     sidecar = to_json({**record, "map": {**drawing.record, "libraries": libraries}})
-    write_with_companion(output, lambda path: write_bytes(path, drawing.body), sidecar_path(output), sidecar)
+    write_set({output: drawing.body, sidecar_path(output): sidecar}, inputs)

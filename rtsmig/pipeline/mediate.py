@@ -9,6 +9,7 @@ from rtsmig.errors import InputError
 from rtsmig.io.atomic import write_folder
 from rtsmig.io.manifest import manifest, to_json
 from rtsmig.io.regions import read_table
+from rtsmig.io.targets import folder_target
 from rtsmig.io.weights_io import read_edges
 from rtsmig.mediation import MediationResult, MediationSpec, mediate
 from rtsmig.pipeline.steps import Step, quiet, weights_for, weights_label
@@ -41,6 +42,7 @@ def mediation_folder(
     re-standardises W on the rest.
     """
     spec.validate()
+    folder_target(output, (data, weights))  # refuse a folder that may not be replaced before the work
     for name in (spec.y, *spec.mediators):
         if "/" in name or "\\" in name or name in (".", ".."):
             raise InputError(f"{data}: column {name!r} cannot name an equation folder; rename the column")
@@ -59,5 +61,5 @@ def mediation_folder(
     files["manifest.json"] = to_json(mediation_manifest(data, id_col, spec, weights, transform, layer, na))
     if dropped:
         files["dropped.csv"] = "".join(f"{i}\n" for i in [id_col, *dropped])
-    write_folder(output, files)
+    write_folder(output, files, inputs=(data, weights))
     return result

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from rtsmig.io.atomic import write_folder
 from rtsmig.io.manifest import manifest, to_json
+from rtsmig.io.targets import folder_target
 from rtsmig.models import fit
 from rtsmig.models.selection import SELECT_MODELS, select_model
 from rtsmig.models.spec import FitSpec
@@ -21,6 +22,7 @@ def select_folder(
 ) -> str:
     """Fit :data:`SELECT_MODELS`, choose among them, write ``report.md``, ``report.json``
     and ``manifest.json`` to ``output`` atomically; return the recommended model."""
+    folder_target(output, (data, weights))  # refuse a folder that may not be replaced before the work
     dataset, dropped = load_dataset(data, id_col, y, x, weights, transform, layer, na, step)
     fits = {}
     for model in SELECT_MODELS:
@@ -35,5 +37,5 @@ def select_folder(
         "report.md": report_markdown(selection, fits),
         "report.json": report_json(selection, fits),
         "manifest.json": to_json(manifest("select", {"data": data, "weights": weights}, options)),
-    })
+    }, inputs=(data, weights))
     return selection.recommended

@@ -21,6 +21,7 @@ from rtsmig.io.atomic import write_folder, write_text
 from rtsmig.io.manifest import manifest, read_json, to_json
 from rtsmig.io.regions import read_regions, read_table
 from rtsmig.io.results_io import read_result
+from rtsmig.io.targets import folder_target
 from rtsmig.io.weights_io import read_edges, sidecar_path, write_weights_with_sidecar
 from rtsmig.models import fit
 from rtsmig.models.spec import FitSpec
@@ -145,6 +146,8 @@ def fit_folder(
     lists the dropped ids in ``dropped.csv``; ``"error"`` refuses missing values.
     A ``sample`` leaves out the regions outside it the same way.
     """
+    inputs = [p for p in (data, weights) if p is not None]
+    folder_target(output, inputs)  # refuse a folder that may not be replaced before the work, not after
     dataset, dropped = load_dataset(data, id_col, spec.y, spec.x, weights, transform, layer, na, step, sample)
     step(f"fitting {spec.label} on {dataset.n} regions")
     result = fit(spec, dataset)
@@ -155,7 +158,7 @@ def fit_folder(
     files = result_files(result) | {"manifest.json": to_json(record)}
     if dropped:
         files["dropped.csv"] = "".join(f"{i}\n" for i in [id_col, *dropped])
-    write_folder(output, files)
+    write_folder(output, files, inputs)
     return sorted(files)
 
 

@@ -12,8 +12,9 @@ from rtsmig.cli.commands.weights import Islands
 from rtsmig.cli.options import IdOption, LayerOption, QuietOption
 from rtsmig.cli.progress import steps
 from rtsmig.errors import InputError
-from rtsmig.io.atomic import write_text, write_with_companion
+from rtsmig.io.atomic import write_set
 from rtsmig.io.manifest import manifest, to_json
+from rtsmig.io.regions import input_files
 from rtsmig.pipeline.steps import regions_and_weights
 from rtsmig.simulate import CHANNELS, DIMENSIONS, SimulationSpec, simulate_design
 from rtsmig.simulate.spec import DEFAULT_BETAS, DEFAULT_LAMBDA, DEFAULT_RHO, DEFAULT_THETA
@@ -121,7 +122,7 @@ def simulate(
             "n": len(ids),
             "weights": {**wspec.to_dict(), "summary": built.summary},
         }
-        write_with_companion(output, lambda p: write_text(p, _csv_text(data, id_col)), truth_path(output), to_json(truth))
+        write_set({output: _csv_text(data, id_col), truth_path(output): to_json(truth)}, input_files(regions))
     typer.echo(f"wrote {output} and {truth_path(output).name} ({len(ids)} regions, {model.value})", err=True)
 
 

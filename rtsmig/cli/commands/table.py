@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from rtsmig.cli.options import OutFileOption
-from rtsmig.io.atomic import write_text
+from rtsmig.cli.output import emit, is_stdout
 from rtsmig.pipeline.steps import table_text
 from rtsmig.tables import Stars
 
@@ -44,14 +44,11 @@ def table(
     Example: rtsmig table out/lag out/durbin --impacts -o impacts.md
     """
     if fmt is None:
-        suffix = output.suffix.lower().lstrip(".") if output else "md"
+        suffix = "md" if is_stdout(output) else output.suffix.lower().lstrip(".")
         fmt = TableFormat(suffix) if suffix in TableFormat.__members__ else TableFormat.md
     try:
         thresholds = Stars.parse(stars)
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--stars") from exc
     text = table_text(results, fmt.value, stars=thresholds, digits=digits, impacts=impacts)
-    if output is None:
-        typer.echo(text, nl=not text.endswith("\n"))
-    else:
-        write_text(output, text)
+    emit(text, output)
