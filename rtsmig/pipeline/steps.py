@@ -19,14 +19,15 @@ from rtsmig.dataset import Dataset, build_dataset, incomplete_ids
 from rtsmig.errors import InputError, RtsmigError
 from rtsmig.io.atomic import write_folder, write_text
 from rtsmig.io.manifest import manifest, read_json, to_json
-from rtsmig.io.regions import read_regions, read_table
+from rtsmig.io.regions import input_files, read_regions, read_table
 from rtsmig.io.results_io import read_result
-from rtsmig.io.targets import folder_target
+from rtsmig.io.targets import file_target, folder_target
 from rtsmig.io.weights_io import read_edges, sidecar_path, write_weights_with_sidecar
 from rtsmig.models import fit
 from rtsmig.models.spec import FitSpec
 from rtsmig.tables import DEFAULT_STARS, Stars, render, result_files
 from rtsmig.weights.edges import Edges
+from rtsmig.weights.fit_matrix import fit_matrix
 from rtsmig.weights.spec import WeightsSpec
 
 if TYPE_CHECKING:  # geopandas and libpysal cost seconds to import; fitting from a table needs neither
@@ -84,6 +85,8 @@ def weights_file(
     regions: Path, output: Path, id_col: str, spec: WeightsSpec, layer: str | None = None, step: Step = quiet
 ) -> dict:
     """Build weights from a polygon layer; write ``output`` and ``output.json``; return the summary."""
+    for path in (output, sidecar_path(output)):  # refuse a bad target before the build, not after
+        file_target(path, input_files(regions))
     _, built = regions_and_weights(regions, id_col, spec, layer, step)
     step(f"writing {output.name}")
     record = weights_manifest(regions, id_col, spec, layer)
@@ -165,8 +168,13 @@ def fit_folder(
 def load_dataset(
     data: Path, id_col: str, y: str, x: Sequence[str], weights: Path | None, transform: str = "r",
     layer: str | None = None, na: str = "error", step: Step = quiet, sample: Sample | None = None,
+    model: str | None = None,
 ) -> tuple[Dataset, list[str]]:
-    """Read the data and the weights, align them by id; return the dataset and the dropped ids."""
+    """Read the data and the weights, align them by id; return the dataset and the dropped ids.
+
+    ``model`` (the model to be fitted) decides whether self-loops in W are refused
+    or kept with a warning (:mod:`rtsmig.weights.fit_matrix`); unknown, they are refused.
+    """
     step(f"reading {data.name}")
     frame = read_table(data, id_col, layer)
     dropped = incomplete_ids(frame, [y, *x]) if na == "drop" else []
@@ -178,21 +186,24 @@ def load_dataset(
     W, label = None, ""
     if weights is not None:
         step(f"aligning {weights.name}")
-        W = weights_for(read_edges(weights), frame.index, transform, dropped)
+        W = weights_for(read_edges(weights), frame.index, transform, dropped, source=weights, model=model)
         label = weights_label(weights, transform)
     return build_dataset(frame, y, tuple(x), source=str(data), W=W, weights_label=label), dropped
 
 
-def weights_for(edges: Edges, ids: Sequence[str], transform: str, dropped: Sequence[str]) -> sparse.csr_array:
+def weights_for(
+    edges: Edges, ids: Sequence[str], transform: str, dropped: Sequence[str],
+    source: Path | None = None, model: str | None = None,
+) -> sparse.csr_array:
     """W for the data's regions: the weights less the ``dropped`` regions, then transformed.
 
     Dropping first and transforming after re-standardises the rows, as libpysal's
     ``Graph.subgraph`` then ``Graph.transform`` would. Ids the weights have and the
-    data lacks are not dropped here: the alignment reports them.
+    data lacks are not dropped here: the alignment reports them. Islands,
+    self-loops and rows of zeros are refused or warned about, naming ``source``
+    (see :func:`rtsmig.weights.fit_matrix.fit_matrix`).
     """
-    if len(dropped):
-        edges = edges.drop(dropped)
-    return edges.transform(transform).aligned(ids)
+    return fit_matrix(edges, ids, transform, dropped, source=source, model=model)
 
 
 def table_text(
