@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from rtsmig.columns import missing_column
 from rtsmig.errors import InputError, first_few
 from rtsmig.models.spec import INTERCEPT
 
@@ -42,7 +43,7 @@ class Dataset:
 def _numeric_column(frame: pd.DataFrame, column: str, source: str) -> np.ndarray:
     """One column as float64, or an InputError naming the first offending rows."""
     if column not in frame.columns:
-        raise InputError(f"{source}: no column {column!r} (columns: {first_few(frame.columns, 12)}); check --y/--x")
+        raise missing_column(source, column, frame.columns, "check --y/--x")
     values = frame[column]
     if pd.api.types.is_bool_dtype(values):
         values = values.astype(float)

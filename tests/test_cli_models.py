@@ -82,15 +82,15 @@ def test_simulated_impacts_are_reproducible_and_depend_on_the_seed(tmp_path):
     assert (a / "impacts.csv").read_bytes() != (c / "impacts.csv").read_bytes()
 
 
-def test_wx_naming_an_unknown_column_is_an_estimation_error(tmp_path):
+def test_wx_naming_an_unknown_column_is_a_usage_error(tmp_path):
     result = _fit(tmp_path / "slx", "--model", "slx", "--wx", "INCOME")
-    assert_error(result, 5, "--wx names 'INCOME'")
+    assert_error(result, 2, "--wx names 'INCOME'")
     assert not (tmp_path / "slx").exists()
 
 
-def test_a_model_without_that_method_is_an_estimation_error(tmp_path):
+def test_a_model_without_that_method_is_a_usage_error(tmp_path):
     result = _fit(tmp_path / "x", "--model", "durbin-error", "--method", "gmm")
-    assert_error(result, 5, "no gmm estimator", "--method ml")
+    assert_error(result, 2, "no gmm estimator", "--method ml")
 
 
 def test_logdet_engine_is_chosen_on_the_command_line_and_recorded(tmp_path):

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
+from rtsmig.columns import missing_column
 from rtsmig.errors import InputError, first_few
 from rtsmig.maps.classify import SCHEMES
 
@@ -107,10 +108,7 @@ def column_values(regions: pd.Index, table: pd.DataFrame, column: str, source: s
     """
     names = [c for c in table.columns if c != "geometry"]
     if column not in names:
-        close = difflib.get_close_matches(column, names, n=3, cutoff=0.6)
-        close += [c for c in names if c.lower() == column.lower() and c not in close]
-        hint = f"did you mean {first_few(close)}? " if close else ""
-        raise InputError(f"{source}: no column {column!r} ({hint}columns: {first_few(names, 12)}); check --column")
+        raise missing_column(source, column, names, "check --column")
     raw = table[column]
     numeric = raw.astype(float) if pd.api.types.is_bool_dtype(raw) else raw
     if not pd.api.types.is_numeric_dtype(numeric):

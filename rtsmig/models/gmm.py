@@ -27,6 +27,7 @@ from rtsmig.models.gmm_error import (
 )
 from rtsmig.models.inference import (
     COVARIANCE_ESTIMATORS,
+    check_information,
     coefficient_table,
     orthonormal_basis,
     squared_correlation,
@@ -72,6 +73,7 @@ def two_stage_least_squares(
     (``classical``) or White's HC0 sandwich in :math:`\hat Z` and u (``hc0``).
     """
     Zhat = Q @ (Q.T @ Z)
+    check_information(Zhat.T @ Zhat, "the 2SLS regressors (their projection on the instruments)")
     delta, *_ = np.linalg.lstsq(Zhat, y, rcond=None)
     fitted = Z @ delta
     resid = y - fitted

@@ -19,6 +19,7 @@ import scipy.linalg as la
 import scipy.sparse as sp
 
 from rtsmig.errors import EstimationError
+from rtsmig.models.inference import inverse_information
 
 # spreg's GM optimiser confines lambda to [-0.99, 0.99].
 GM_LAMBDA_BOUND = 0.99
@@ -167,7 +168,7 @@ def kp_lambda_variance(m: KPMoments, lam: float, sigma2: float, W: sp.sparray) -
     traces = np.array([[float(A.multiply(B).sum()) for B in quad] for A in quad])  # A, B symmetric
     psi = 2.0 * sigma2**2 * traces / n**2
     D = np.column_stack([m.G[:, 0] + 2.0 * lam * m.G[:, 1], m.G[:, 2]])
-    bread = la.inv(D.T @ D)
+    bread = inverse_information(D.T @ D, "the GM moments' derivatives in lambda and sigma2")
     return float((bread @ D.T @ psi @ D @ bread)[0, 0])
 
 
@@ -197,7 +198,9 @@ def gm_error_kernel(y: np.ndarray, X: np.ndarray, W: sp.sparray) -> LinearGMMEst
     beta, *_ = la.lstsq(Xf, y - lam * (W @ y))
     filtered = u - lam * (W @ u)
     sigma2 = float(filtered @ filtered) / n
-    cov = la.block_diag(sigma2 * la.inv(Xf.T @ Xf), kp_lambda_variance(m, lam, sigma2, W))
+    cov = la.block_diag(
+        sigma2 * inverse_information(Xf.T @ Xf, "beta (the filtered X'X)"), kp_lambda_variance(m, lam, sigma2, W)
+    )
     fitted = X @ beta
     return LinearGMMEstimate(
         coef=np.append(beta, lam), cov=cov, resid=y - fitted, fitted=fitted,

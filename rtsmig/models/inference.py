@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import scipy.linalg as la
 
+from rtsmig.errors import EstimationError
 from rtsmig.models.distributions import normal_ppf, normal_sf, t_ppf, t_sf
 from rtsmig.models.results import Coefficient
 
@@ -40,6 +41,38 @@ def hc0_covariance(Z: np.ndarray, resid: np.ndarray, sigma2: float) -> np.ndarra
     bread = np.linalg.inv(Z.T @ Z)
     meat = (Z * resid[:, None] ** 2).T @ Z
     return bread @ meat @ bread
+
+
+def check_information(info: np.ndarray, what: str) -> None:
+    r"""Refuse an information (or Gram) matrix that is not finite or is numerically singular.
+
+    ``what`` names the matrix for the message, e.g. ``"(beta, rho, sigma2)"``.
+
+    Notes
+    -----
+    Singularity is judged on the scaled matrix :math:`D^{-1/2}\mathcal I D^{-1/2}`,
+    :math:`D = \mathrm{diag}(\mathcal I)`, so that the units of y and X (which put
+    :math:`\sigma^{-4}` beside :math:`X'X/\sigma^2`) do not count: it is singular when
+    its rank, with numpy's tolerance (largest singular value times size times
+    machine epsilon), is below its size.
+    """
+    if not np.all(np.isfinite(info)):
+        raise EstimationError(
+            f"the information matrix of {what} is not finite, so the standard errors are undefined: the "
+            "model is not identified with these data; check the outcome and regressors for (near) constants"
+        )
+    scale = np.sqrt(np.abs(np.diag(info)))
+    if np.any(scale == 0) or np.linalg.matrix_rank(info / np.outer(scale, scale)) < info.shape[0]:
+        raise EstimationError(
+            f"the information matrix of {what} is singular, so the standard errors are undefined: the "
+            "parameters are not identified with these data; drop regressors, check the weights or use --method gmm"
+        )
+
+
+def inverse_information(info: np.ndarray, what: str) -> np.ndarray:
+    """``la.inv(info)`` once :func:`check_information` has accepted it."""
+    check_information(info, what)
+    return la.inv(info)
 
 
 COVARIANCE_ESTIMATORS: dict[str, Callable[[np.ndarray, np.ndarray, float], np.ndarray]] = {

@@ -46,6 +46,8 @@ LOGDET_ENGINES: dict[str, Callable[[sp.sparray], LogDet]] = {
     "mc": MCLogDet,
 }
 LOGDET_CHOICES = ("auto", *LOGDET_ENGINES)
+# The engines whose log-determinant is an estimate (with an error bound), not exact.
+APPROXIMATE_ENGINES = ("chebyshev", "mc")
 # auto uses the exact eigenvalue engine up to this many regions.
 AUTO_EIGEN_MAX_N = DENSE_MAX_N
 

@@ -14,6 +14,7 @@ from rtsmig.models.inference import (
     coefficient_table,
     gaussian_loglik,
     information_criteria,
+    inverse_information,
     squared_correlation,
 )
 from rtsmig.models.logdet import LogDet
@@ -142,8 +143,8 @@ def error_covariance(
     tr = spatial_traces(W, lam, logdet)
     info = np.array([[tr.tr_b2 + tr.tr_btb, tr.tr_b / sigma2], [tr.tr_b / sigma2, n / (2.0 * sigma2**2)]])
     cov = np.zeros((k + 2, k + 2))
-    cov[:k, :k] = sigma2 * la.inv(gram)
-    cov[k:, k:] = la.inv(info)
+    cov[:k, :k] = sigma2 * inverse_information(gram, "beta (the filtered X'X)")
+    cov[k:, k:] = inverse_information(info, "(lambda, sigma2)")
     return cov, tr
 
 

@@ -14,6 +14,7 @@ from rtsmig.models.inference import (
     coefficient_table,
     gaussian_loglik,
     information_criteria,
+    inverse_information,
     squared_correlation,
 )
 from rtsmig.models.logdet import EigenLogDet, LogDet
@@ -128,7 +129,7 @@ def lag_covariance(
     info[k, k] = tr.tr_b2 + tr.tr_btb + float(v @ v) / sigma2
     info[k, k + 1] = info[k + 1, k] = tr.tr_b / sigma2
     info[k + 1, k + 1] = n / (2.0 * sigma2**2)
-    return la.inv(info), tr
+    return inverse_information(info, "(beta, rho, sigma2)"), tr
 
 
 def fit_ml_lag(spec: FitSpec, data: Dataset, engine: str | None = None) -> FitResult:

@@ -24,6 +24,7 @@ from rtsmig.models.inference import (
     coefficient_table,
     gaussian_loglik,
     information_criteria,
+    inverse_information,
     squared_correlation,
 )
 from rtsmig.models.logdet import EigenLogDet, LogDet
@@ -284,7 +285,7 @@ def sac_covariance(
     info[k, k + 2] = info[k + 2, k] = tr_a / sigma2
     info[k + 1, k + 2] = info[k + 2, k + 1] = tr_b / sigma2
     info[k + 2, k + 2] = n / (2.0 * sigma2**2)
-    return la.inv(info)
+    return inverse_information(info, "(beta, rho, lambda, sigma2)")
 
 
 def fit_ml_sac(spec: FitSpec, data: Dataset, engine: str | None = None) -> FitResult:

@@ -12,14 +12,16 @@ import dataclasses
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+import numpy as np
 from threadpoolctl import threadpool_limits
 
-from rtsmig.errors import EstimationError
-from rtsmig.models.checks import check_dataset, check_design
+from rtsmig.columns import close_columns
+from rtsmig.errors import EstimationError, UsageError, first_few
+from rtsmig.models.checks import check_dataset, check_design, check_identified, check_result
 from rtsmig.models.design import with_spatial_lags
 from rtsmig.models.gmm import fit_gm_error, fit_gmm_lag
 from rtsmig.models.gmm_combo import fit_gmm_gns, fit_gmm_sac
-from rtsmig.models.logdet_engines import LOGDET_CHOICES
+from rtsmig.models.logdet_engines import APPROXIMATE_ENGINES, LOGDET_CHOICES
 from rtsmig.models.ml_error import fit_ml_error
 from rtsmig.models.ml_lag import fit_ml_lag
 from rtsmig.models.ml_sac import fit_ml_sac
@@ -55,23 +57,57 @@ def estimator_key(spec: FitSpec) -> tuple[str, str | None]:
     return (spec.model, None if spec.model in LEAST_SQUARES_MODELS else spec.method)
 
 
-def check_spec(spec: FitSpec, engine: str | None) -> None:
-    """Reject models, methods, engines and confidence levels rtsmig does not know."""
+def spec_problem(spec: FitSpec, engine: str | None = None) -> str | None:
+    """What makes ``spec`` impossible to fit whatever the data, or ``None``.
+
+    These are option choices (model, method, engine, --robust, --wx, confidence
+    level); the data cannot change the answer.
+    """
     if spec.model not in MODELS:
-        raise EstimationError(f"unknown model {spec.model!r}; use one of {', '.join(MODELS)}")
+        return f"unknown model {spec.model!r}; use one of {', '.join(MODELS)}"
     if spec.method not in METHODS:
-        raise EstimationError(f"unknown method {spec.method!r}; use one of {', '.join(METHODS)}")
+        return f"unknown method {spec.method!r}; use one of {', '.join(METHODS)}"
     if estimator_key(spec) not in ESTIMATORS:
         methods = [m for model, m in ESTIMATORS if model == spec.model]
-        raise EstimationError(
-            f"the {spec.model} model has no {spec.method} estimator; use --method {' or '.join(methods)}"
-        )
+        return f"the {spec.model} model has no {spec.method} estimator; use --method {' or '.join(methods)}"
     if engine is not None and engine not in LOGDET_CHOICES:
-        raise EstimationError(
-            f"unknown log-determinant engine {engine!r}; use one of {', '.join(LOGDET_CHOICES)}"
-        )
+        return f"unknown log-determinant engine {engine!r}; use one of {', '.join(LOGDET_CHOICES)}"
     if not 0.0 < spec.ci_level < 1.0:
-        raise EstimationError(f"ci_level must lie between 0 and 1, not {spec.ci_level}")
+        return f"ci_level must lie between 0 and 1, not {spec.ci_level}"
+    ml = estimator_key(spec)[1] == "ml"
+    if ml and spec.robust:
+        return "robust standard errors are not available for ML estimation; drop --robust or use --method gmm"
+    if ml and spec.model == "sac" and engine in APPROXIMATE_ENGINES:
+        return f"--logdet {engine} is not available for the sac model; use eigen, cholesky or lu"
+    unknown = [name for name in spec.wx_names if name not in spec.x]
+    if unknown:
+        close = close_columns(unknown[0], spec.x)
+        guess = f"did you mean {' or '.join(map(repr, close))}? " if close else ""
+        return (
+            f"--wx names {first_few(unknown)}, which are not among the --x regressors; "
+            f"{guess}choose among {', '.join(spec.x)}"
+        )
+    return None
+
+
+def check_spec(spec: FitSpec, engine: str | None) -> None:
+    """:func:`spec_problem` as an EstimationError: what :func:`fit` raises for its library callers."""
+    problem = spec_problem(spec, engine)
+    if problem:
+        raise EstimationError(problem)
+
+
+def check_options(spec: FitSpec, engine: str | None = None) -> None:
+    """:func:`spec_problem` as a usage error (exit 2), for the CLI to call before reading any data.
+
+    Raises
+    ------
+    UsageError
+        An option combination no data can make work, naming the option and what is allowed.
+    """
+    problem = spec_problem(spec, spec.logdet if engine is None else engine)
+    if problem:
+        raise UsageError(problem)
 
 
 def fit(spec: FitSpec, data: Dataset, *, engine: str | None = None) -> FitResult:
@@ -92,8 +128,11 @@ def fit(spec: FitSpec, data: Dataset, *, engine: str | None = None) -> FitResult
     Raises
     ------
     EstimationError
-        A constant or collinear regressor, a reserved name, a spatial model
-        without W, no convergence, a parameter on its bound.
+        An option combination without an estimator, a constant outcome, a
+        constant or collinear regressor, fewer regions than coefficients, an
+        outcome the regressors fit exactly, a reserved name, a spatial model
+        without W, no convergence, a parameter on its bound, a singular
+        information matrix or a non-finite estimate.
     InputError, WeightsError
         Non-finite values; a W that does not match the data.
 
@@ -119,4 +158,13 @@ def fit(spec: FitSpec, data: Dataset, *, engine: str | None = None) -> FitResult
     # One BLAS thread: threaded BLAS sums in an order that depends on the thread count, so the
     # last bits of a result (and the bytes of its files) would depend on the machine and executor.
     with threadpool_limits(limits=1, user_api="blas"):
-        return ESTIMATORS[estimator_key(spec)](spec, data, engine)
+        check_identified(spec, data)
+        try:
+            result = ESTIMATORS[estimator_key(spec)](spec, data, engine)
+        except np.linalg.LinAlgError as exc:  # a singular matrix the checks above could not foresee
+            raise EstimationError(
+                f"the {spec.label} fit met a singular matrix ({exc}): the model is not identified with "
+                "these data; drop regressors, check the weights or try another model or --method"
+            ) from exc
+    check_result(result)
+    return result

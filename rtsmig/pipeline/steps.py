@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from scipy import sparse
 
+from rtsmig.columns import missing_column
 from rtsmig.dataset import Dataset, build_dataset, incomplete_ids
 from rtsmig.errors import InputError, RtsmigError
 from rtsmig.io.atomic import write_folder, write_text
@@ -52,7 +53,7 @@ class Sample:
     def outside(self, frame, source: Path) -> list[str]:
         """Ids of the rows outside the sample; an InputError if the column is missing or none is inside."""
         if self.column not in frame.columns:
-            raise InputError(f"{source}: no column {self.column!r} for the sub-sample; check [samples] column")
+            raise missing_column(source, self.column, frame.columns, "check [samples] column", what="sub-sample column")
         inside = frame[self.column].astype(str).isin(self.values)
         if not inside.any():
             raise InputError(f"{source}: no region has {self.column} in {list(self.values)}; check [samples] values")

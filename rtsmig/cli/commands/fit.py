@@ -11,8 +11,10 @@ import typer
 from rtsmig.cli.commands.weights import Transform
 from rtsmig.cli.options import IdOption, LayerOption, QuietOption, split_columns
 from rtsmig.cli.progress import steps
+from rtsmig.errors import UsageError
 from rtsmig.models.logdet_engines import LOGDET_CHOICES
-from rtsmig.models.spec import DEFAULT_X, DEFAULT_Y, IMPACTS_SE, MODELS, FitSpec
+from rtsmig.models.registry import check_options
+from rtsmig.models.spec import DEFAULT_X, DEFAULT_Y, IMPACTS_SE, MODELS, WX_MODELS, FitSpec
 from rtsmig.pipeline.steps import fit_folder
 
 Model = Enum("Model", {m.replace("-", "_"): m for m in MODELS}, type=str)
@@ -95,6 +97,9 @@ def fit(
         name=name, robust=robust, ci_level=ci, wx=None if wx is None else split_columns(wx),
         impacts_se=impacts_se.value, draws=draws, seed=seed, logdet=logdet.value,
     )
+    check_options(spec)  # combinations no data can make work: exit 2 before anything is read
+    if wx is not None and model.value not in WX_MODELS:  # a spatially lagged X this model would silently ignore
+        raise UsageError(f"--wx: the {model.value} model lags no regressors; drop --wx or use {', '.join(WX_MODELS)}")
     if model.value != "ols" and weights is None:
         raise typer.BadParameter(f"--model {model.value} needs --weights", param_hint="--weights")
     with steps(4, quiet) as step:
