@@ -341,3 +341,12 @@ def test_an_untranslated_os_error_is_one_error_line(tmp_path, monkeypatch):
     monkeypatch.setattr(steps, "read_table", denied)
     result = fit(DATA, tmp_path / "out")
     assert_error(result, 3, "Permission denied", str(DATA))
+
+
+def test_a_relative_output_that_is_an_input_is_refused(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    shutil.copy(STRATEGY / "data.csv", "data.csv")
+    before = snapshot(tmp_path)
+    result = run("index", "data.csv", "--id", "adcode", "--items", STRATEGY / "items.toml", "-o", "./data.csv", "-q")
+    assert_error(result, 3, "is an input of this command")
+    assert_unchanged(before, tmp_path)

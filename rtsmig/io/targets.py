@@ -101,6 +101,7 @@ def check_parent(path: Path) -> None:
 
 
 def _refuse_inputs(path: Path, target: Path, inputs, what: str, inside: bool = False) -> None:
+    target = target.resolve()
     for given in inputs:
         resolved = Path(given).resolve()
         if resolved == target or (inside and target in resolved.parents):

@@ -16,9 +16,10 @@ Graph built from those Edges, for the commands that work on a Graph.
   transformation is not stored.
 
 Ids always come back as strings ("007" stays "007"): libpysal's GAL/GWT readers
-cast ids that look like integers to int, so this module parses both formats
-itself. Ids with whitespace cannot be stored in the whitespace-separated formats
-and are refused.
+cast ids that look like integers to int, so rtsmig parses both formats
+itself (:mod:`rtsmig.weights.parse`). Negative, NaN and infinite weights are
+refused as a file is read (:mod:`rtsmig.weights.values`). Ids with whitespace
+cannot be stored in the whitespace-separated formats and are refused.
 """
 
 from __future__ import annotations
@@ -39,7 +40,9 @@ import pyarrow.parquet as pq
 from rtsmig.errors import InputError, OutputError, first_few
 from rtsmig.io.atomic import write_bytes, write_set
 from rtsmig.io.manifest import sidecar_path
-from rtsmig.weights.edges import Edges, RepeatedLinkError
+from rtsmig.weights.edges import Edges
+from rtsmig.weights.parse import from_positions, parse_gal, parse_gwt
+from rtsmig.weights.values import check_values, link_texts
 
 if TYPE_CHECKING:  # importing libpysal costs seconds; reading weights for a fit does not need it
     from libpysal.graph import Graph
@@ -178,20 +181,40 @@ def read_weights(path: str | os.PathLike) -> Graph:
     ------
     InputError
         A missing, unreadable or malformed file, or an unknown extension.
+    BadWeightError
+        A negative or non-finite weight (exit 4; see :func:`read_edges`).
     """
     return read_edges(path).to_graph()
 
 
-def read_edges(path: str | os.PathLike) -> Edges:
+# What reading a damaged file can raise besides rtsmig's own errors: the OS, text
+# decoding (ValueError) and pyarrow (its errors subclass these or ArrowException).
+_READ_ERRORS = (
+    OSError, ValueError, KeyError, TypeError, IndexError, NotImplementedError, OverflowError, RecursionError,
+    pa.ArrowException,
+)
+
+
+def read_edges(path: str | os.PathLike, validate: bool = True) -> Edges:
     """Read a weights file (``.parquet``, ``.gal``, ``.gwt``) as :class:`Edges`, without libpysal.
 
     Ids come back as ``str`` in the file's order (for Parquet: the order in
     which they first appear as focal ids, as libpysal's ``read_parquet``).
 
+    Parameters
+    ----------
+    path : the file; its extension names the format.
+    validate : refuse negative, NaN and infinite weights (the default). Only
+        ``weights describe`` reads without, to report what a file holds.
+
     Raises
     ------
     InputError
         A missing, unreadable or malformed file, or an unknown extension.
+    BadWeightError
+        ``validate`` and a negative or non-finite weight: a
+        :class:`~rtsmig.errors.WeightsError` (exit 4) naming the file, the line
+        (GAL/GWT, 1-based) or row (Parquet, 1-based) and the two regions.
     """
     path = Path(path)
     suffix = path.suffix.lower()
@@ -203,15 +226,15 @@ def read_edges(path: str | os.PathLike) -> Edges:
         raise InputError(f"{path}: no such weights file; check the path")
     try:
         if suffix == ".parquet":
-            return _read_parquet(path)
-        text = path.read_text(encoding="utf-8")
-    except (OSError, ValueError, KeyError, TypeError) as exc:  # arrow errors subclass these
-        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            return _read_parquet(path, validate)
+        text = path.read_text(encoding="utf-8-sig")  # a byte-order mark (Windows editors) is not an id
+    except _READ_ERRORS as exc:
+        reason = str(exc).splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise InputError(f"{path}: cannot read as a weights file ({reason})") from exc
-    return _parse_gal(text, path) if suffix == ".gal" else _parse_gwt(text, path)
+    return parse_gal(text, path) if suffix == ".gal" else parse_gwt(text, path, validate)
 
 
-def _read_parquet(path: Path) -> Edges:
+def _read_parquet(path: Path, validate: bool = True) -> Edges:
     """What libpysal's ``Graph.to_parquet`` writes: columns focal, neighbor, weight.
 
     The transformation is in the ``libpysal`` schema metadata (JSON); ids keep
@@ -228,12 +251,20 @@ def _read_parquet(path: Path) -> Edges:
     focal, neighbor = _plain(table.column("focal")), _plain(table.column("neighbor"))
     if focal.null_count or neighbor.null_count or table.column("weight").null_count:
         raise InputError(f"{path}: some links lack a focal id, a neighbour id or a weight; every link needs all three")
+    weights = _float_weights(table.column("weight"), path)
+    if validate:
+        check_values(path, weights, lambda at: _parquet_links(at, focal, neighbor, weights), "rows")
     heads, tails, ids = _link_positions(focal, neighbor.cast(focal.type))
     if (tails < 0).any():
         unknown = neighbor.filter(pa.array(tails < 0)).unique()
         raise InputError(f"{path}: neighbours {first_few(_as_str(unknown))} are not listed as regions")
-    return _assemble_positions(
-        _as_str(ids), heads, tails, _float_weights(table.column("weight"), path), path, _transformation(schema, path)
+    return from_positions(_as_str(ids), heads, tails, weights, path, _transformation(schema, path))
+
+
+def _parquet_links(at: np.ndarray, focal: pa.ChunkedArray, neighbor: pa.ChunkedArray, weights: np.ndarray) -> list[str]:
+    rows = pa.array(at)
+    return link_texts(
+        "row", (at + 1).tolist(), focal.take(rows).to_pylist(), neighbor.take(rows).to_pylist(), weights[at].tolist()
     )
 
 
@@ -275,13 +306,11 @@ def _as_str(ids: pa.Array) -> np.ndarray:
 
 
 def _float_weights(column: pa.ChunkedArray, path: Path) -> np.ndarray:
+    """The weights as float64; their values are checked by the caller (:func:`check_values`)."""
     kind = column.type
     if not (pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_boolean(kind)):
         raise InputError(f"{path}: the weight column holds {kind}, not numbers; it is not a weights file")
-    weights = column.cast(pa.float64()).to_numpy()
-    if np.isnan(weights).any():
-        raise InputError(f"{path}: some weights are NaN; every link needs a weight")
-    return weights
+    return column.cast(pa.float64()).to_numpy()
 
 
 def _transformation(schema: pa.Schema, path: Path) -> str:
@@ -291,91 +320,11 @@ def _transformation(schema: pa.Schema, path: Path) -> str:
         return "O"
     try:
         code = json.loads(raw)["transformation"]
-    except (ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError, RecursionError):
         code = None
     if not isinstance(code, str) or code.upper() not in ("O", "B", "R", "D", "V", "C"):
         raise InputError(f"{path}: the libpysal metadata names no known transformation; rewrite the file")
     return code
-
-
-def _parse_gal(text: str, path: Path) -> Edges:
-    """GAL: a header (``n`` or ``0 n name id``), then two lines per region.
-
-    The first line of a region reads ``id k``, the second lists its k neighbours.
-    """
-    lines = text.splitlines()
-    if not lines or not lines[0].split():
-        raise InputError(f"{path}: empty GAL file")
-    header = lines[0].split()
-    try:
-        n = int(header[1] if len(header) > 1 else header[0])
-    except ValueError:
-        raise InputError(f"{path}: GAL header {lines[0]!r} does not give the number of regions") from None
-    ids, lists = [], []
-    for k in range(n):
-        at = 1 + 2 * k
-        head = lines[at].split() if at < len(lines) else []
-        if len(head) != 2 or not head[1].isdigit():
-            raise InputError(
-                f"{path}: line {at + 1} should read 'id count' for region {k + 1} of {n}; the file is cut or malformed"
-            )
-        body = lines[at + 1].split() if at + 1 < len(lines) else []
-        if len(body) != int(head[1]):
-            raise InputError(f"{path}: line {at + 2} lists {len(body)} neighbours of region {head[0]!r}, not {head[1]}")
-        ids.append(head[0])
-        lists.append(body)
-    if any(line.strip() for line in lines[1 + 2 * n :]):
-        raise InputError(f"{path}: text after the {n} regions the header announces")
-    heads = np.repeat(np.arange(n), [len(x) for x in lists])
-    tails = [t for x in lists for t in x]
-    return _assemble(ids, heads, tails, np.ones(len(tails)), path)
-
-
-def _parse_gwt(text: str, path: Path) -> Edges:
-    """GWT: a header line, then ``focal neighbour weight`` per line."""
-    lines = text.splitlines()[1:]
-    rows = [line.split() for line in lines if line.strip()]
-    bad = [k + 2 for k, row in enumerate(rows) if len(row) != 3]
-    if bad:
-        raise InputError(f"{path}: lines {first_few(bad)} are not 'focal neighbour weight'")
-    focal = [r[0] for r in rows]
-    neighbor = [r[1] for r in rows]
-    try:
-        weights = np.array([float(r[2]) for r in rows])
-    except ValueError as exc:
-        raise InputError(f"{path}: a weight is not a number ({exc})") from None
-    # Ids in order of first appearance; GeoDa omits isolates as focal ids.
-    ids = list(dict.fromkeys(focal + neighbor))
-    lookup = pd.Index(ids, dtype=object)
-    heads = lookup.get_indexer(pd.Index(focal, dtype=object))
-    # A zero self-link is how libpysal's writer marks a region without neighbours.
-    keep = (weights != 0) | (heads != lookup.get_indexer(pd.Index(neighbor, dtype=object)))
-    tails = [t for t, k in zip(neighbor, keep) if k]
-    return _assemble(ids, heads[keep], tails, weights[keep], path)
-
-
-def _assemble(ids: list[str], heads, tails: list[str], weights, path: Path) -> Edges:
-    """Edges from region ids, head positions and neighbour ids read from ``path``."""
-    if not ids:
-        raise InputError(f"{path}: the file lists no regions")
-    index = pd.Index(ids, dtype=object)
-    if index.has_duplicates:
-        raise InputError(f"{path}: region ids repeat ({first_few(index[index.duplicated()])})")
-    tail_pos = index.get_indexer(pd.Index(tails, dtype=object))
-    if (tail_pos < 0).any():
-        unknown = [t for t, pos in zip(tails, tail_pos) if pos < 0]
-        raise InputError(f"{path}: neighbours {first_few(dict.fromkeys(unknown))} are not listed as regions")
-    return _assemble_positions(np.array(ids, dtype=object), heads, tail_pos, weights, path, "O")
-
-
-def _assemble_positions(ids: np.ndarray, heads, tails, weights, path: Path, transformation: str) -> Edges:
-    """Edges from positions read from ``path``; repeated links are the file's fault."""
-    if len(ids) == 0:
-        raise InputError(f"{path}: the file lists no regions")
-    try:
-        return Edges.from_positions(ids, heads, tails, weights, transformation)
-    except RepeatedLinkError:
-        raise InputError(f"{path}: some links are listed twice; each pair of regions may appear once") from None
 
 
 def write_weights_with_sidecar(weights: Edges | Graph, path: str | os.PathLike, sidecar: str) -> None:

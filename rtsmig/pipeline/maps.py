@@ -5,7 +5,7 @@ from __future__ import annotations
 from importlib.metadata import version
 from pathlib import Path
 
-from rtsmig.errors import InputError, WeightsError
+from rtsmig.errors import InputError
 from rtsmig.io.atomic import write_set
 from rtsmig.io.manifest import manifest, sidecar_path, to_json
 from rtsmig.io.regions import read_regions, read_table
@@ -48,10 +48,7 @@ def map_file(
     if weights is not None:
         step(f"reading {weights.name}")
         with_value, without = split_ids(values)
-        try:
-            W = weights_for(read_edges(weights), with_value, "r", without)
-        except WeightsError as exc:  # the alignment cannot know which file the weights came from
-            raise WeightsError(f"{weights}: {exc}") from exc
+        W = weights_for(read_edges(weights), with_value, "r", without, source=weights)
     try:
         drawing = draw_map(frame.geometry, values, spec, W, step)
     except InputError as exc:

@@ -52,7 +52,7 @@ def mediation_folder(
     if dropped:
         frame = frame.drop(index=dropped)
     step(f"aligning {weights.name}")
-    W = weights_for(read_edges(weights), frame.index, transform, dropped)
+    W = weights_for(read_edges(weights), frame.index, transform, dropped, source=weights, model=spec.model)
     result = mediate(spec, frame, W, source=str(data), weights_label=weights_label(weights, transform), step=step)
     step(f"writing {output}")
     files = {f"mediation.{fmt}": render(result, fmt) for fmt in FORMATS}

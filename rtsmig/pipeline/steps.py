@@ -152,7 +152,8 @@ def fit_folder(
     """
     inputs = [p for p in (data, weights) if p is not None]
     folder_target(output, inputs)  # refuse a folder that may not be replaced before the work, not after
-    dataset, dropped = load_dataset(data, id_col, spec.y, spec.x, weights, transform, layer, na, step, sample)
+    dataset, dropped = load_dataset(data, id_col, spec.y, spec.x, weights, transform, layer, na, step, sample,
+                                    model=spec.model)
     step(f"fitting {spec.label} on {dataset.n} regions")
     result = fit(spec, dataset)
     if dropped:

@@ -12,7 +12,7 @@ import pandas as pd
 
 from rtsmig.errors import InputError, WeightsError, first_few
 from rtsmig.weights import distance
-from rtsmig.weights.contiguity import contiguity_edges
+from rtsmig.weights.contiguity import check_contiguity_geometry, contiguity_edges
 from rtsmig.weights.edges import Edges, str_ids
 from rtsmig.weights.islands import apply_islands_policy
 from rtsmig.weights.spec import DISTANCE_KINDS, WeightsSpec
@@ -113,6 +113,7 @@ def _geometry(regions: gpd.GeoDataFrame, spec: WeightsSpec) -> gpd.GeoSeries:
 def _build_raw(regions: gpd.GeoDataFrame, geometry: gpd.GeoSeries, spec: WeightsSpec) -> tuple[Edges, str | None]:
     """The untransformed weights for ``spec.kind``, ids in the regions' order, and the distance unit (or None)."""
     if spec.kind in ("queen", "rook"):
+        check_contiguity_geometry(geometry, spec.kind)
         return contiguity_edges(geometry, rook=spec.kind == "rook", tolerance=spec.tolerance), None
     if spec.kind == "block":
         return _block(regions, spec.by, geometry.index), None

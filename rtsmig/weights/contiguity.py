@@ -41,6 +41,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import shapely
 
+from rtsmig.errors import InputError, first_few
 from rtsmig.weights.edges import Edges
 
 if TYPE_CHECKING:  # importing either costs seconds; building Edges needs neither
@@ -106,6 +107,41 @@ def snapped_pairs(geoms: np.ndarray, rook: bool, tolerance: float) -> tuple[np.n
 
 # shapely type ids libpysal's contiguity accepts: LineString, Polygon, MultiLineString, MultiPolygon.
 _CONTIGUITY_TYPES = (1, 3, 5, 6)
+_POLYGON_TYPES = (3, 6)
+_LINE_TYPES = (1, 5)
+
+
+def check_contiguity_geometry(geometry: gpd.GeoSeries, kind: str) -> None:
+    """Refuse regions that cannot share a border: points, and lines in a layer of polygons.
+
+    A layer of polygons must hold only (Multi)Polygons; a layer without any
+    polygon, only (Multi)LineStrings (libpysal's contiguity of lines). A point
+    shares no border with anything, so queen or rook would quietly make it an
+    island; a line among polygons meets them only where its vertices happen to
+    coincide with theirs.
+
+    Raises
+    ------
+    InputError
+        Naming the offending regions (ids of ``geometry``'s index) and their
+        geometry types, and the kinds that work for them.
+    """
+    types = shapely.get_type_id(geometry.to_numpy())
+    polygons = np.isin(types, _POLYGON_TYPES)
+    allowed = polygons if polygons.any() else np.isin(types, _LINE_TYPES)
+    if allowed.all():
+        return
+    bad = np.flatnonzero(~allowed)
+    found = ", ".join(sorted(set(geometry.iloc[bad].geom_type.astype(str))))
+    if polygons.any() or np.isin(types, _LINE_TYPES).any():
+        where = f"in a layer of {'polygons' if polygons.any() else 'lines'}"
+    else:
+        where = "and no region is a polygon"
+    raise InputError(
+        f"{len(bad)} of {len(geometry)} regions ({first_few(geometry.index[bad])}) are {found} geometries "
+        f"{where}, so they cannot share a border under --kind {kind}: give them their polygons, or use "
+        "--kind knn or --kind distance (weights from each region's centroid)"
+    )
 
 
 def contiguity_pairs(geoms: np.ndarray, rook: bool) -> tuple[np.ndarray, np.ndarray]:

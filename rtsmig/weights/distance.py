@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import geopandas as gpd
 import numpy as np
+import shapely
 from pyproj import CRS
 from pyproj.crs import ProjectedCRS
 from pyproj.crs.coordinate_operation import LambertAzimuthalEqualAreaConversion
@@ -72,9 +73,17 @@ def measured_layer(geometry: gpd.GeoSeries, crs: str | None) -> gpd.GeoSeries:
     Raises
     ------
     InputError
-        Degree-like coordinates without a CRS, or a geographic ``crs`` declared
-        for coordinates that cannot be degrees.
+        Degree-like coordinates without a CRS, or a geographic CRS (the layer's
+        or a declared ``crs``) for coordinates that cannot be degrees.
     """
+    if geometry.crs is not None and geometry.crs.is_geographic and not _looks_like_degrees(geometry):
+        # Reprojecting or measuring such a layer fails deep in PROJ, or gives distances of nothing.
+        xmin, ymin, xmax, ymax = geometry.total_bounds
+        raise InputError(
+            f"the layer's CRS is geographic ({geometry.crs.to_string()}) but its coordinates do not look "
+            f"like degrees (x from {xmin:g} to {xmax:g}, y from {ymin:g} to {ymax:g}); set the layer's CRS "
+            "to the projected CRS its coordinates are in (e.g. with ogr2ogr -a_srs, or geopandas' set_crs)"
+        )
     if crs is not None:
         if geometry.crs is None:
             geometry = geometry.set_crs(crs)
@@ -85,6 +94,12 @@ def measured_layer(geometry: gpd.GeoSeries, crs: str | None) -> gpd.GeoSeries:
                 )
         else:
             geometry = geometry.to_crs(crs)
+            lost = _not_finite(geometry)
+            if len(lost):
+                raise InputError(
+                    f"--crs {crs} cannot hold {len(lost)} of {len(geometry)} regions ({first_few(lost)}): "
+                    "their coordinates become infinite or NaN there; choose a CRS that covers the whole layer"
+                )
     elif geometry.crs is None and _looks_like_degrees(geometry):
         raise InputError(
             "the regions layer has no CRS and its coordinates look like degrees; set a CRS "
@@ -92,6 +107,13 @@ def measured_layer(geometry: gpd.GeoSeries, crs: str | None) -> gpd.GeoSeries:
             "CRS the coordinates are in)"
         )
     return geometry
+
+
+def _not_finite(geometry: gpd.GeoSeries) -> list[str]:
+    """Ids of the regions with a NaN or infinite coordinate."""
+    xy, owner = shapely.get_coordinates(geometry.to_numpy(), return_index=True)
+    bad = np.unique(owner[~np.isfinite(xy).all(axis=1)])
+    return geometry.index[bad].tolist()
 
 
 def _looks_like_degrees(geometry: gpd.GeoSeries) -> bool:
@@ -134,6 +156,12 @@ def region_points(geometry: gpd.GeoSeries) -> Points:
     points = centroids(geometry)
     x = points.x.to_numpy(dtype=float)
     y = points.y.to_numpy(dtype=float)
+    lost = np.flatnonzero(~(np.isfinite(x) & np.isfinite(y)))
+    if len(lost):  # a NaN coordinate in a ring: no distance to anything (the tree refuses it)
+        raise InputError(
+            f"{len(lost)} of {len(x)} regions ({first_few(geometry.index[lost])}) have no finite centroid "
+            "(a NaN or infinite coordinate); fix or remove those geometries"
+        )
     unit = distance_unit(geometry.crs)
     if geometry.crs is None or not geometry.crs.is_geographic:
         return Points(np.column_stack([x, y]), spherical=False, unit=unit)
@@ -179,7 +207,18 @@ def band_weights(points: Points, spec: WeightsSpec, ids: Sequence[str]) -> tuple
             f"{len(pairs)} pairs of regions have the same centroid ({first_few(pairs)}), "
             "so inverse distance is infinite; merge them or use a binary band"
         )
-    return heads, tails, dist ** (-spec.alpha)
+    with np.errstate(over="ignore"):
+        weights = dist ** (-spec.alpha)
+        total = weights.sum()
+    if not np.isfinite(total):  # large alpha on pairs closer than 1 unit: inf, or a sum that overflows
+        near = np.argsort(dist, kind="stable")[:10]  # the closest pairs, each listed in both directions
+        pairs = list(dict.fromkeys(f"{ids[min(h, t)]}-{ids[max(h, t)]}" for h, t in zip(heads[near], tails[near])))
+        raise WeightsError(
+            f"--alpha {spec.alpha:g} makes the inverse-distance weights too large to add up (the closest "
+            f"pairs: {first_few(pairs)}, {dist.min():g} apart); choose a smaller --alpha, or measure in "
+            "larger units (--crs)"
+        )
+    return heads, tails, weights
 
 
 def kernel_weights(points: Points, spec: WeightsSpec) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

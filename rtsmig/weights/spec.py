@@ -20,6 +20,17 @@ KERNELS = {
     "gaussian": "gaussian",
 }
 DISTANCE_KINDS = ("knn", "distance", "kernel")
+DEFAULT_KERNEL = "triangular"
+# The kinds each kind-specific option applies to; --transform, --islands and --crs apply to all.
+OPTION_KINDS = {
+    "--k": ("knn", "kernel"),
+    "--threshold": ("distance", "kernel"),
+    "--bandwidth": ("kernel",),
+    "--kernel-fn": ("kernel",),
+    "--by": ("block",),
+    "--tolerance": ("queen", "rook"),
+    "--inverse": ("distance",),
+}
 
 
 @dataclass(frozen=True)
@@ -61,7 +72,7 @@ class WeightsSpec:
     inverse: bool = False
     alpha: float = 1.0
     bandwidth: float | None = None
-    kernel_fn: str = "triangular"
+    kernel_fn: str = DEFAULT_KERNEL
     by: str | None = None
     tolerance: float = 0.0
     transform: str = "r"
@@ -78,8 +89,9 @@ class WeightsSpec:
         Raises
         ------
         InputError
-            A missing option for the kind (named as its CLI option), an unknown
-            value, or a value out of range.
+            A missing option for the kind or one the kind does not use (named as
+            its CLI option), an unknown value, or a value out of range. The CLI
+            and run files report it as a usage error (exit 2).
         """
         _one_of("--kind", self.kind, KINDS)
         _one_of("--transform", self.transform, TRANSFORMS)
@@ -107,16 +119,36 @@ class WeightsSpec:
             raise InputError("--kind kernel needs --bandwidth (fixed) or --k (adaptive bandwidth)")
         if kind == "block" and not self.by:
             raise InputError("--kind block needs --by (the column that defines the blocks)")
-        if self.tolerance > 0 and kind not in ("queen", "rook"):
-            raise InputError(f"--tolerance applies to --kind queen or rook, not --kind {kind}")
-        if self.inverse and kind != "distance":
-            raise InputError(f"--inverse applies to --kind distance, not --kind {kind}")
+        self._validate_options_belong()
         weighted = (kind == "distance" and self.inverse) or kind == "kernel"
         if weighted and self.transform == "b":
             what = "inverse-distance" if kind == "distance" else "kernel"
             raise InputError(
                 f"--transform b would replace the {what} weights by 1; "
                 "use --transform o to keep them as built, or r, v or d"
+            )
+
+    def _validate_options_belong(self) -> None:
+        """An option the kind does not use is a mistake (a forgotten --kind?), not something to ignore."""
+        given = {
+            "--k": self.k is not None,
+            "--threshold": self.threshold is not None,
+            "--bandwidth": self.bandwidth is not None,
+            "--kernel-fn": self.kernel_fn != DEFAULT_KERNEL,
+            "--by": bool(self.by),
+            "--tolerance": self.tolerance > 0,
+            "--inverse": self.inverse,
+        }
+        for option, kinds in OPTION_KINDS.items():
+            if given[option] and self.kind not in kinds:
+                raise InputError(
+                    f"{option} applies to --kind {' or '.join(kinds)}, not --kind {self.kind}; "
+                    f"leave {option} out or choose that kind"
+                )
+        if self.alpha != 1.0 and not (self.kind == "distance" and self.inverse):
+            raise InputError(
+                f"--alpha applies to --kind distance with --inverse, not --kind {self.kind}"
+                f"{'' if self.kind != 'distance' else ' without --inverse'}; leave --alpha out or add --inverse"
             )
 
 

@@ -87,15 +87,22 @@ _LABELS = (
     ("distance_unit", "distance unit"),
     ("islands_dropped", "islands dropped"),
     ("islands_attached", "islands attached"),
+    ("negative_weights", "negative weights"),
+    ("zero_weights", "zero weights"),
+    ("self_loops", "self-loops"),
+    ("non_finite_weights", "NaN/inf weights"),
 )
+# Counts of what a weights file holds (rtsmig.weights.values.value_counts), shown when present.
+_COUNTS = ("negative_weights", "zero_weights", "self_loops", "non_finite_weights")
 
 
 def render_summary_text(summary: dict) -> str:
     """A fixed-format, multi-line text block for a summary from :func:`summarize`.
 
     Keys added by :func:`rtsmig.weights.build.build_weights` (``distance_unit``,
-    ``islands_dropped``, ``islands_attached``) are shown when present. The same
-    summary always gives the same text.
+    ``islands_dropped``, ``islands_attached``) and by ``weights describe``
+    (:func:`rtsmig.weights.values.value_counts`) are shown when present. The
+    same summary always gives the same text.
     """
     values = {
         "n": str(summary["n"]),
@@ -114,6 +121,7 @@ def render_summary_text(summary: dict) -> str:
     for key in ("islands_dropped", "islands_attached"):
         if summary.get(key):
             values[key] = _id_list(summary[key])
+    values |= {key: str(summary[key]) for key in _COUNTS if key in summary}
     width = max(len(label) for _, label in _LABELS) + 2
     lines = [f"{label:<{width}}{values[key]}" for key, label in _LABELS if key in values]
     lines.append("")

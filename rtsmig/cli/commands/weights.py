@@ -10,7 +10,7 @@ import typer
 
 from rtsmig.cli.options import IdOption, LayerOption, OutFileOption, QuietOption
 from rtsmig.cli.progress import steps
-from rtsmig.errors import InputError
+from rtsmig.errors import InputError, UsageError
 from rtsmig.io.atomic import write_text
 from rtsmig.io.manifest import to_json
 from rtsmig.io.weights_io import read_edges
@@ -98,7 +98,7 @@ def build(
     )
     try:
         spec.validate()
-    except InputError as exc:
+    except (InputError, UsageError) as exc:  # options that do not fit together: a usage error, exit 2
         raise typer.BadParameter(str(exc)) from exc
     with steps(3, quiet) as step:
         s = weights_file(regions, output, id_col, spec, layer, step)
@@ -114,14 +114,20 @@ def describe(
 ) -> None:
     """Describe a weights file: n, links, density, neighbour counts, islands, components, symmetry.
 
+    Also counts the negative, zero, self-loop and NaN/inf entries: describe reads
+    a file that every other command refuses (a negative or non-finite weight) to
+    show what it holds.
+
     Example: rtsmig weights describe queen.gal --format json
     """
     # Imported here: only this command summarises weights.
     from rtsmig.weights.summary import render_summary_text, summarize
+    from rtsmig.weights.values import value_counts
 
-    summary = summarize(read_edges(weights))
+    edges = read_edges(weights, validate=False)
+    summary = summarize(edges) | value_counts(edges)
     text = to_json(summary) if fmt is SummaryFormat.json else render_summary_text(summary)
-    if output is None:
+    if output is None or str(output) == "-":
         typer.echo(text, nl=not text.endswith("\n"))
     else:
-        write_text(output, text)
+        write_text(output, text, inputs=(weights,))
