@@ -270,3 +270,25 @@ def input_files(path: str | os.PathLike) -> list[Path]:
         return [path]
     parts = (path.with_suffix(s) for s in SHAPEFILE_PARTS)
     return [p for p in parts if p.exists()]
+
+
+def read_columns(path: Path) -> list[str] | None:
+    """The column names of a CSV or Parquet table, read from its header; None for other formats.
+
+    The names are those :func:`rtsmig.io.regions.read_table` gives (pandas
+    numbers repeated CSV names ``a.1``; a GeoParquet's geometry is not data).
+    """
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".csv":
+            import pandas as pd
+
+            return [str(c) for c in pd.read_csv(path, nrows=0).columns]
+        if suffix == ".parquet":
+            import pyarrow.parquet as pq
+
+            return [c for c in pq.read_schema(path).names if c != "geometry"]
+    except Exception as exc:  # pandas and arrow raise many types; all mean "cannot read"
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise InputError(f"{path}: cannot read as a table ({reason})") from exc
+    return None

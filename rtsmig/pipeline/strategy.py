@@ -10,6 +10,7 @@ routes write byte-identical files.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from rtsmig.io.bundled import bundled_path
@@ -19,6 +20,7 @@ from rtsmig.pipeline.index import index_files
 from rtsmig.pipeline.maps import MapSpec, map_file
 from rtsmig.pipeline.mediate import mediation_folder
 from rtsmig.pipeline.steps import Step, fit_folder, quiet, table_file, weights_file
+from rtsmig.runfile.lock import folder_lock, remove_created_empty
 from rtsmig.simulate import CHANNELS
 from rtsmig.weights.spec import WeightsSpec
 
@@ -48,11 +50,26 @@ def example_inputs() -> tuple[Path, Path, Path]:
     return regions, bundled_path("examples", "strategy", "data.csv"), bundled_path("examples", "strategy", "items.toml")
 
 
-def run_strategy_example(out: Path, step: Step = quiet) -> dict[str, Path]:
+def run_strategy_example(
+    out: Path, step: Step = quiet, *, wait: bool = True, waiting: Callable[[Path], None] | None = None
+) -> dict[str, Path]:
     """Run the strategy example into ``out``; return the tables written, by name.
 
     Islands (三沙市, 台湾省) are attached to their nearest region, as in the Makefile.
+    One run at a time writes ``out``: ``wait`` and ``waiting`` say what to do while
+    another holds it (:func:`rtsmig.runfile.lock.folder_lock`). A run that fails
+    removes the folders it made and left empty.
     """
+    with folder_lock(out, wait=wait, waiting=waiting) as created:
+        folders = [out, out / "maps", *created]
+        existed = {f for f in folders if f.is_dir()} - set(created)
+        try:
+            return _run_steps(out, step)
+        finally:
+            remove_created_empty(folders, existed)
+
+
+def _run_steps(out: Path, step: Step) -> dict[str, Path]:
     regions, data, items = example_inputs()
     scores = out / "scores.csv"
     index_files(data, ID, [str(items)], scores, append=True, reliability=[out / r for r in RELIABILITY], step=step)

@@ -37,7 +37,13 @@ from pathlib import Path
 
 from rtsmig.errors import InputError
 from rtsmig.mediation import MEDIATION_MODELS, MediationSpec
+from rtsmig.models.logdet_engines import LOGDET_CHOICES
 from rtsmig.pipeline.maps import MAP_MODES, MapSpec
+from rtsmig.runfile.keys import MAPS as MAP_WORDS
+from rtsmig.runfile.keys import MEDIATE as MEDIATE_WORDS
+from rtsmig.runfile.keys import spec_reason
+from rtsmig.runfile.names import named_tables, path_part_problem, shown_key
+from rtsmig.runfile.typecheck import check_types
 from rtsmig.survey import METHODS as INDEX_METHODS
 
 MEDIATE_KEYS = ("weights", "model", "y", "x", "mediators", "draws", "seed", "ci_level", "logdet")
@@ -70,14 +76,15 @@ class MapStep:
 def read_index(entry: dict, base: Path, err) -> IndexStep:
     """Validate ``[index]``; ``err`` is the run file's error reporter."""
     err.only(entry, ("items", "method", "min_answered"), "[index]")
+    check_types(IndexStep, entry, "[index]", err)
     items = entry.get("items")
-    if not isinstance(items, str) or not items:
-        err.fail("[index] items", "must be the path of an items TOML file, relative to the run file")
+    if not isinstance(items, str) or not items.lower().endswith(".toml"):
+        err.fail("[index] items", "must be the path of an items TOML file (NAME.toml), relative to the run file")
     method = entry.get("method", "mean")
     if method not in INDEX_METHODS:
         err.fail(f"[index] method = {method!r}", f"is not allowed; use one of {', '.join(INDEX_METHODS)}")
     least = entry.get("min_answered")
-    if least is not None and (not isinstance(least, int) or isinstance(least, bool) or least < 1):
+    if least is not None and least < 1:
         err.fail("[index] min_answered", "must be a whole number of at least 1")
     return IndexStep(base / items, method, least)
 
@@ -85,59 +92,71 @@ def read_index(entry: dict, base: Path, err) -> IndexStep:
 def read_mediations(doc: dict, weights: tuple[str, ...], err) -> dict[str, MediationStep]:
     """Validate every ``[mediate.NAME]``."""
     steps = {}
-    for name, entry in _section(doc, "mediate", err).items():
-        where = f"[mediate.{name}]"
+    for name, entry in named_tables(doc, "mediate", err).items():
+        where = shown_key("mediate", name)
         err.only(entry, MEDIATE_KEYS, where)
         named = _named_weights(entry, weights, where, err, required=True)
-        if entry.get("model", "lag") not in MEDIATION_MODELS:
-            err.fail(f"{where} model", f"must be one of {', '.join(MEDIATION_MODELS)}")
         options = {k: entry[k] for k in MEDIATE_KEYS[1:] if k in entry}
+        check_types(MediationSpec, options, where, err)
+        if options.get("model", "lag") not in MEDIATION_MODELS:
+            err.fail(f"{where} model", f"must be one of {', '.join(MEDIATION_MODELS)}")
+        if options.get("logdet", "auto") not in LOGDET_CHOICES:
+            err.fail(f"{where} logdet", f"must be one of {', '.join(LOGDET_CHOICES)}")
+        if options.get("seed", 0) < 0:
+            err.fail(f"{where} seed", "must be a whole number of at least 0")
         for key in ("x", "mediators"):
-            if not isinstance(options.get(key), list) or not all(isinstance(v, str) and v for v in options[key]):
+            if not options.get(key) or not all(options[key]):  # the types are checked: a list of strings
                 err.fail(f"{where} {key}", "must be a non-empty list of column names")
             options[key] = tuple(options[key])
+        _check_equation_folders(options, where, err)
         options.setdefault("model", "lag")
-        spec = _checked(MediationSpec, options, where, err)
+        spec = _checked(MediationSpec, options, where, err, MEDIATE_WORDS, "rtsmig mediate")
         steps[name] = MediationStep(name, named, spec)
     return steps
+
+
+def _check_equation_folders(options: dict, where: str, err) -> None:
+    """The outcome and each mediator name a folder below ``equations/``: each must be one path part."""
+    for key, columns in (("y", [options.get("y")]), ("mediators", options["mediators"])):
+        for column in columns:
+            problem = None if column is None else path_part_problem(column)
+            if problem is not None:
+                err.fail(f"{where} {key}", f"{problem}; rename the column")
 
 
 def read_maps(doc: dict, weights: tuple[str, ...], err) -> dict[str, MapStep]:
     """Validate every ``[maps.NAME]``."""
     steps = {}
-    for name, entry in _section(doc, "maps", err).items():
-        where = f"[maps.{name}]"
+    for name, entry in named_tables(doc, "maps", err).items():
+        where = shown_key("maps", name)
         err.only(entry, MAP_KEYS, where)
+        options = {k: v for k, v in entry.items() if k != "weights"}
+        check_types(MapSpec, options, where, err)
         mode = entry.get("mode", "choropleth")
         if mode not in MAP_MODES:
             err.fail(f"{where} mode", f"must be one of {', '.join(MAP_MODES)}")
         named = _named_weights(entry, weights, where, err, required=mode != "choropleth")
-        options = {k: v for k, v in entry.items() if k != "weights"}
-        steps[name] = MapStep(name, named, _checked(MapSpec, options, where, err))
+        steps[name] = MapStep(name, named, _checked(MapSpec, options, where, err, MAP_WORDS, "rtsmig map"))
     return steps
-
-
-def _section(doc: dict, name: str, err) -> dict:
-    section = doc.get(name, {})
-    if not isinstance(section, dict):
-        err.fail(f"[{name}]", f"must hold named tables such as [{name}.NAME]")
-    return section
 
 
 def _named_weights(entry: dict, weights: tuple[str, ...], where: str, err, required: bool) -> str | None:
     name = entry.get("weights")
     if name is None and not required:
         return None
-    if name not in weights:
+    if not isinstance(name, str) or name not in weights:
         err.fail(f"{where} weights", f"must name a [weights] entry: one of {', '.join(weights)}")
     return name
 
 
-def _checked(kind: type, options: dict, where: str, err):
-    """Build a spec and run its own validation; a bad value becomes a run-file error at ``where``."""
+def _checked(kind: type, options: dict, where: str, err, words: dict[str, str], command: str):
+    """Build a spec and run its own validation; a bad value becomes a run-file error at ``where``.
+
+    The spec's message names CLI options (``--draws``); they become the table's keys.
+    """
     try:
         spec = kind(**options)
         spec.validate()
     except (TypeError, ValueError, InputError) as exc:
-        err.fail(where, f"is invalid: {exc}")
+        err.fail(where, f"is invalid: {spec_reason(str(exc), words, command)}")
     return spec

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rtsmig.errors import RtsmigError
 from rtsmig.io.manifest import read_json, sidecar_path
@@ -16,8 +17,11 @@ from rtsmig.pipeline.index import index_files, index_manifest
 from rtsmig.pipeline.maps import map_manifest
 from rtsmig.pipeline.mediate import mediation_folder, mediation_manifest
 from rtsmig.runfile.analyses import MapStep, MediationStep
+from rtsmig.runfile.keys import map_keys, mediation_keys, runfile_words
 from rtsmig.runfile.plan import same_record
-from rtsmig.runfile.schema import RunFile
+
+if TYPE_CHECKING:  # the schema imports this module (through its output checks)
+    from rtsmig.runfile.schema import RunFile
 
 Step = Callable[[str], None]
 
@@ -86,15 +90,17 @@ def map_up_to_date(run: RunFile, m: MapStep) -> bool:
 def run_after_grid(run: RunFile, force: bool, step: Step) -> tuple[list[str], list[str], list[tuple[str, str, int]]]:
     """Bring the mediations and maps up to date: (done, up to date, failed as (name, message, exit code))."""
     done, skipped, failed = [], [], []
-    jobs = [(f"mediate {m.name}", mediation_up_to_date, _mediate, m) for m in run.mediations.values()]
-    jobs += [(f"map {m.name}", map_up_to_date, _map, m) for m in run.maps.values()]
-    for name, current, action, m in jobs:
+    jobs = [(f"mediate {m.name}", mediation_up_to_date, _mediate, m, mediation_keys(m.name, m.weights))
+            for m in run.mediations.values()]
+    jobs += [(f"map {m.name}", map_up_to_date, _map, m, map_keys(m.name, m.weights)) for m in run.maps.values()]
+    for name, current, action, m, keys in jobs:
         if not force and current(run, m):
             skipped.append(name)
             continue
         step(name)
         try:
-            action(run, m)
+            with runfile_words(keys):
+                action(run, m)
         except RtsmigError as exc:
             failed.append((name, str(exc), exc.exit_code))
             continue

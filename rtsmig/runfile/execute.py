@@ -4,13 +4,13 @@ Only what is out of date runs (:mod:`rtsmig.runfile.plan`); ``force`` reruns all
 Each output is written atomically, so a run killed at any point leaves whole
 folders or none, and the next run finishes the rest. A failed fit does not stop
 the others: it is reported in the summary, and its table column is left out.
+One run at a time holds the output folder (:mod:`rtsmig.runfile.lock`); a
+failed run leaves no folder it made and did not fill.
 """
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,8 +19,20 @@ from rtsmig.io.atomic import write_text
 from rtsmig.models.effects import SPILLOVER_MODELS
 from rtsmig.pipeline.steps import fit_folder, quiet, table_text, weights_file
 from rtsmig.runfile.analyses_run import after_grid_plan, index_up_to_date, run_after_grid, run_index
-from rtsmig.runfile.plan import FitTask, fit_tasks, fit_up_to_date, task_sample, weights_tasks, weights_up_to_date
+from rtsmig.runfile.keys import fit_keys, index_keys, runfile_words, weights_keys
+from rtsmig.runfile.lock import folder_lock, remove_created_empty, remove_stale_staging
+from rtsmig.runfile.outputs import check_outputs, planned_folders
+from rtsmig.runfile.plan import (
+    FitTask,
+    fit_tasks,
+    fit_up_to_date,
+    table_tasks,
+    task_sample,
+    weights_tasks,
+    weights_up_to_date,
+)
 from rtsmig.runfile.schema import RunFile
+from rtsmig.runfile.workers import process_pool, start_map
 
 Step = Callable[[str], None]
 
@@ -66,25 +78,45 @@ class DaskTarget:
 
 
 def run_file(
-    run: RunFile, *, jobs: int = 1, force: bool = False, step: Step = quiet, dask: DaskTarget | None = None
+    run: RunFile, *, jobs: int = 1, force: bool = False, step: Step = quiet, dask: DaskTarget | None = None,
+    wait: bool = True, waiting: Callable[[Path], None] | None = None,
 ) -> RunSummary:
     """Bring every output of ``run`` up to date; see the module notes.
 
     The fits run in this process (``jobs=1``), in ``jobs`` local processes, or on
     Dask (``dask``); each fit writes its own folder, so the bytes are the same.
+    ``wait`` and ``waiting`` say what to do while another run holds the output
+    folder (:func:`~rtsmig.runfile.lock.folder_lock`).
     """
+    check_outputs(run)  # again: the disk may have changed since the run file was read
+    folders = planned_folders(run)
+    with folder_lock(run.folder, wait=wait, waiting=waiting) as created:
+        folders += created  # the output folder's parents too, if this run made them
+        existed = {f for f in folders if f.is_dir()} - set(created)
+        try:
+            remove_stale_staging(folders)  # safe only now: no other run is writing here
+            return _run_locked(run, jobs, force, step, dask)
+        except BaseException:
+            if dask is None:  # local workers are stopped by now; what they were writing is partial
+                remove_stale_staging(folders)
+            raise
+        finally:
+            remove_created_empty(folders, existed)
+
+
+def _run_locked(run: RunFile, jobs: int, force: bool, step: Step, dask: DaskTarget | None) -> RunSummary:
     summary = RunSummary()
-    _remove_stale_staging(run.folder)
     if run.index is not None and (force or not index_up_to_date(run)):
         step(f"index {run.scores.name}")
-        run.folder.mkdir(parents=True, exist_ok=True)
-        run_index(run, quiet)  # a bad items file stops the run: every fit reads the scores
+        with runfile_words(index_keys()):
+            run_index(run, quiet)  # a bad items file stops the run: every fit reads the scores
         summary.built.append("index")
     for task in weights_tasks(run):
         if force or not weights_up_to_date(run, task):
             step(f"weights {task.name}")
             task.path.parent.mkdir(parents=True, exist_ok=True)
-            weights_file(run.regions, task.path, run.id, task.spec, run.layer)
+            with runfile_words(weights_keys(task.name)):
+                weights_file(run.regions, task.path, run.id, task.spec, run.layer)
             summary.built.append(task.name)
     tasks = fit_tasks(run)
     todo = [t for t in tasks if force or not fit_up_to_date(run, t)]
@@ -93,14 +125,14 @@ def run_file(
     if dask is not None and todo:
         _collect(_dask_map(jobs_args, dask), summary, step)
     elif jobs > 1 and len(todo) > 1:
-        with ProcessPoolExecutor(max_workers=jobs) as pool:
-            _collect(pool.map(_fit_one, jobs_args), summary, step)
+        with process_pool(jobs) as pool:
+            _collect(start_map(pool, _fit_one, jobs_args), summary, step)
     else:
         _collect(map(_fit_one, jobs_args), summary, step)
     order = {t.name: i for i, t in enumerate(tasks)}  # completion order varies; reports do not
     summary.fitted.sort(key=order.__getitem__)
     summary.failed.sort(key=lambda f: order[f[0]])
-    summary.tables = write_tables(run, tasks, {name for name, _, _ in summary.failed}, run.tables)
+    summary.tables = write_tables(run, tasks, {name for name, _, _ in summary.failed})
     done, skipped, failed = run_after_grid(run, force, step)
     summary.fitted += done
     summary.skipped += skipped
@@ -108,29 +140,14 @@ def run_file(
     return summary
 
 
-def _remove_stale_staging(folder: Path) -> None:
-    """Delete the hidden ``.NAME.*.tmp`` staging files and folders a killed run left behind.
-
-    Atomic writes assemble outputs under such names and rename them into place;
-    a SIGKILL between the two leaves one. Two runs on one folder at once are not
-    supported, so none of them can still be in use.
-    """
-    if not folder.exists():
-        return
-    for path in sorted(folder.rglob(".*.tmp"), reverse=True):
-        if path.is_dir():
-            shutil.rmtree(path, ignore_errors=True)
-        else:
-            path.unlink(missing_ok=True)
-
-
 def _fit_one(args: tuple[RunFile, FitTask]) -> tuple[str, str | None, int]:
     """Fit one task (in a worker process); never raises: the error becomes the outcome."""
     run, task = args
     try:
         task.folder.parent.mkdir(parents=True, exist_ok=True)
-        fit_folder(run.fit_data, task.folder, run.id, task.spec, task.weights_path,
-                   run.weights[task.weights].transform, run.layer, sample=task_sample(run, task))
+        with runfile_words(fit_keys(task.variables, task.weights)):
+            fit_folder(run.fit_data, task.folder, run.id, task.spec, task.weights_path,
+                       run.weights[task.weights].transform, run.layer, sample=task_sample(run, task))
     except RtsmigError as exc:  # a bug is not caught: it stops the run, exit code 1
         return task.name, str(exc), exc.exit_code
     return task.name, None, 0
@@ -165,21 +182,18 @@ def _collect(outcomes, summary: RunSummary, step: Step) -> None:
             summary.failed.append((name, message, code))
 
 
-def write_tables(run: RunFile, tasks: list[FitTask], failed: set[str], formats) -> list[Path]:
-    """One comparison table (and impacts table) per variable set and weights; unchanged bytes are not rewritten."""
+def write_tables(run: RunFile, tasks: list[FitTask], failed: set[str]) -> list[Path]:
+    """One comparison table (and impacts table) per variable set and weights; unchanged bytes are not rewritten.
+
+    A table leaves out the fits that failed, and is not written when all of them did.
+    """
     written = []
-    for name in dict.fromkeys(t.group for t in tasks):  # grid order
-        group = [t for t in tasks if t.group == name and t.name not in failed]
-        if not group:
-            continue
-        spill = [t for t in group if t.spec.model in SPILLOVER_MODELS]
-        for fmt in formats:
-            base = run.folder / "tables" / name
-            written.append(_write_if_changed(base.with_name(f"{name}.{fmt}"),
-                                             table_text([t.folder for t in group], fmt)))
-            if spill:
-                path = base.with_name(f"{name}_impacts.{fmt}")
-                written.append(_write_if_changed(path, table_text([t.folder for t in spill], fmt, impacts=True)))
+    for table in table_tasks(run, tasks):
+        members = [t for t in tasks if t.group == table.group and t.name not in failed
+                   and (t.spec.model in SPILLOVER_MODELS or not table.impacts)]
+        if members:
+            text = table_text([t.folder for t in members], table.fmt, impacts=table.impacts)
+            written.append(_write_if_changed(table.path, text))
     return written
 
 

@@ -15,14 +15,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from itertools import product
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rtsmig.io.manifest import read_json
 from rtsmig.io.weights_io import sidecar_path
+from rtsmig.models.effects import SPILLOVER_MODELS
 from rtsmig.models.registry import ESTIMATORS, estimator_key
 from rtsmig.models.spec import FitSpec
 from rtsmig.pipeline.steps import Sample, fit_manifest, weights_manifest
-from rtsmig.runfile.schema import FULL_SAMPLE, RunFile
+from rtsmig.runfile.names import FULL_SAMPLE
 from rtsmig.weights.spec import WeightsSpec
+
+if TYPE_CHECKING:  # the schema imports this module (through its output checks)
+    from rtsmig.runfile.schema import RunFile
 
 LEAST_SQUARES = ("ols", "slx")
 MANIFEST_KEYS = ("command", "rtsmig", "dependencies", "inputs", "options")
@@ -80,6 +85,32 @@ def fit_tasks(run: RunFile) -> list[FitTask]:
                 tasks.append(FitTask(name, run.folder / "fits" / name, variables, weights,
                                      run.folder / "weights" / f"{weights}.parquet", spec, sample))
     return tasks
+
+
+@dataclass(frozen=True)
+class TableTask:
+    """One table of the grid: the comparison (or impacts) table of a group of fits in one format."""
+
+    path: Path
+    group: str
+    fmt: str
+    impacts: bool
+
+
+def table_tasks(run: RunFile, tasks: list[FitTask]) -> list[TableTask]:
+    """Every table the grid may write, in order: per group, per format, the comparison then the impacts table.
+
+    A group has an impacts table when one of its models has spillovers; a table
+    whose fits all failed is not written (:func:`~rtsmig.runfile.execute.write_tables`).
+    """
+    tables = []
+    for group in dict.fromkeys(t.group for t in tasks):  # grid order
+        spill = any(t.spec.model in SPILLOVER_MODELS for t in tasks if t.group == group)
+        for fmt in run.tables:
+            tables.append(TableTask(run.folder / "tables" / f"{group}.{fmt}", group, fmt, False))
+            if spill:
+                tables.append(TableTask(run.folder / "tables" / f"{group}_impacts.{fmt}", group, fmt, True))
+    return tables
 
 
 def task_sample(run: RunFile, task: FitTask) -> Sample | None:

@@ -33,6 +33,13 @@ Every error names the TOML key and what is allowed there::
 Optional [index], [mediate.NAME] and [maps.NAME] sections add survey indices
 before the grid and mediation analyses and maps after it
 (:mod:`rtsmig.runfile.analyses`).
+
+Reading a run file checks it whole before anything is built: every NAME above
+names files, so it must be a plain name (:mod:`rtsmig.runfile.names`); every
+value must have the type of the spec option it becomes
+(:mod:`rtsmig.runfile.typecheck`); the input files and the data's columns must
+be there (:mod:`rtsmig.runfile.inputs`); and every output must lie inside
+[output] folder (:mod:`rtsmig.runfile.outputs`).
 """
 
 from __future__ import annotations
@@ -45,12 +52,18 @@ from rtsmig.io.files import read_toml
 from rtsmig.models.spec import METHODS, MODELS
 from rtsmig.pipeline.steps import Sample
 from rtsmig.runfile.analyses import IndexStep, MapStep, MediationStep, read_index, read_maps, read_mediations
+from rtsmig.runfile.inputs import check_inputs
+from rtsmig.runfile.keys import WEIGHTS as WEIGHTS_WORDS
+from rtsmig.runfile.keys import spec_reason
+from rtsmig.runfile.names import FULL_SAMPLE, named_tables, shown_key
+from rtsmig.runfile.outputs import check_outputs
+from rtsmig.runfile.typecheck import check_types
 from rtsmig.tables import FORMATS
 from rtsmig.weights.spec import WeightsSpec
 
+__all__ = ["FULL_SAMPLE", "SECTIONS", "RunFile", "read_runfile"]
+
 SECTIONS = ("inputs", "index", "weights", "variables", "samples", "grid", "mediate", "maps", "output")
-# The grid's name for the whole data set; [samples] may not define it.
-FULL_SAMPLE = "all"
 WEIGHTS_OPTIONS = tuple(f.name for f in fields(WeightsSpec))
 
 
@@ -96,20 +109,42 @@ class RunFile:
 
 
 def read_runfile(path: Path) -> RunFile:
-    """Parse and validate ``path``; a RunFileError (exit code 2) names the first bad key."""
-    doc = read_toml(path)
+    """Parse and validate ``path`` and check what it reads and writes, before anything runs.
+
+    Raises
+    ------
+    RunFileError
+        A key that does not validate (exit 2), named with what is allowed there;
+        also a name that cannot name a file, or two outputs with one path.
+    InputError
+        An input file that is missing, or a column of ``[variables]`` or
+        ``[samples]`` that the data do not have (exit 3), named with its key.
+    OutputError
+        A planned output that would land outside ``[output] folder`` (through
+        a symbolic link), or on an input.
+    """
+    run = parse_runfile(read_toml(path), path)
+    check_inputs(run)
+    check_outputs(run)
+    return run
+
+
+def parse_runfile(doc: dict, path: Path) -> RunFile:
+    """Validate a parsed run file ``doc`` read from ``path``; a RunFileError names the first bad key."""
     err = _Errors(path)
     err.only(doc, SECTIONS, "the top level")
     base = path.parent
     inputs = _table(doc, "inputs", err)
     err.only(inputs, ("regions", "data", "id", "layer"), "[inputs]")
-    weights = {name: _weights(name, spec, err) for name, spec in _table(doc, "weights", err).items()}
-    variables = {name: _variables(name, v, err) for name, v in _table(doc, "variables", err).items()}
-    samples = {name: _sample(name, entry, err) for name, entry in doc.get("samples", {}).items()}
+    check_types(RunFile, {k: v for k, v in inputs.items() if k == "layer"}, "[inputs]", err)  # the rest: _string
+    weights = {name: _weights(name, spec, err) for name, spec in named_tables(doc, "weights", err, True).items()}
+    variables = {name: _variables(name, v, err) for name, v in named_tables(doc, "variables", err, True).items()}
+    samples = {name: _sample(name, entry, err) for name, entry in named_tables(doc, "samples", err).items()}
     grid = _table(doc, "grid", err)
     err.only(grid, ("models", "methods", "weights", "variables", "samples"), "[grid]")
     output = doc.get("output", {})
     err.only(output, ("folder", "tables"), "[output]")
+    check_types(RunFile, output, "[output]", err)
     if not weights or not variables:
         err.fail("[weights] and [variables]", "need at least one named entry each, e.g. [weights.queen] kind = \"queen\"")
     index = read_index(_table(doc, "index", err), base, err) if "index" in doc else None
@@ -127,7 +162,7 @@ def read_runfile(path: Path) -> RunFile:
         grid_variables=_choices(grid, "variables", tuple(variables), tuple(variables), err),
         samples=samples,
         grid_samples=_choices(grid, "samples", (FULL_SAMPLE, *samples), (FULL_SAMPLE,), err),
-        folder=base / str(output.get("folder", "rtsmig-out")),
+        folder=base / (_string(output, "folder", "[output]", err) if "folder" in output else "rtsmig-out"),
         tables=_choices(output, "tables", FORMATS, ("md",), err, section="output"),
         index=index,
         mediations=read_mediations(doc, tuple(weights), err),
@@ -136,7 +171,7 @@ def read_runfile(path: Path) -> RunFile:
 
 
 class _Errors:
-    """Raise InputErrors that name the run file and the key."""
+    """Raise RunFileErrors that name the run file and the key."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -184,30 +219,35 @@ def _choices(table, key, allowed, default, err, section="grid") -> tuple[str, ..
 
 
 def _weights(name: str, spec: dict, err: _Errors) -> WeightsSpec:
-    where = f"[weights.{name}]"
+    where = shown_key("weights", name)
     err.only(spec, WEIGHTS_OPTIONS, where)
     if "kind" not in spec:
         err.fail(f"{where} kind", "is missing (queen, rook, knn, distance, kernel or block)")
+    check_types(WeightsSpec, spec, where, err)
     built = WeightsSpec(**spec)
     try:
         built.validate()
     except InputError as exc:
-        err.fail(where, f"is invalid: {exc}")
+        err.fail(where, f"is invalid: {spec_reason(str(exc), WEIGHTS_WORDS, 'rtsmig weights build')}")
     return built
 
 
 def _variables(name: str, entry: dict, err: _Errors) -> tuple[str, tuple[str, ...]]:
-    where = f"[variables.{name}]"
+    where = shown_key("variables", name)
     err.only(entry, ("y", "x"), where)
     y = _string(entry, "y", where, err)
     x = entry.get("x")
     if not isinstance(x, list) or not x or not all(isinstance(v, str) and v for v in x):
         err.fail(f"{where} x", "must be a non-empty list of column names")
+    if y in x:
+        err.fail(f"{where} x", f"lists the outcome {y!r}; a column is the outcome or a regressor, not both")
+    if len(set(x)) != len(x):
+        err.fail(f"{where} x", "lists a column twice; list each regressor once")
     return y, tuple(x)
 
 
 def _sample(name: str, entry: dict, err: _Errors) -> Sample:
-    where = f"[samples.{name}]"
+    where = shown_key("samples", name)
     if name == FULL_SAMPLE:
         err.fail(where, f"is reserved: {FULL_SAMPLE!r} is the whole data set; choose another name")
     err.only(entry, ("column", "values"), where)
