@@ -350,3 +350,15 @@ def test_a_relative_output_that_is_an_input_is_refused(tmp_path, monkeypatch):
     result = run("index", "data.csv", "--id", "adcode", "--items", STRATEGY / "items.toml", "-o", "./data.csv", "-q")
     assert_error(result, 3, "is an input of this command")
     assert_unchanged(before, tmp_path)
+
+
+@pytest.mark.parametrize("taken", ["lag", "mediation"])
+def test_the_bundled_run_refuses_a_users_folder_before_writing_anything(tmp_path, taken):
+    """``rtsmig run --out proj`` once replaced a user's ``proj/lag/`` that only shared a result folder's name."""
+    proj = tmp_path / "proj"
+    (proj / taken).mkdir(parents=True)
+    (proj / taken / "notes.txt").write_text("mine\n")
+    before = snapshot(tmp_path)
+    result = run("run", "--out", proj, "-q")
+    assert_error(result, 3, f"{proj / taken}", "rtsmig did not write")
+    assert_unchanged(before, tmp_path)

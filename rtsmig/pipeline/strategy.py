@@ -13,14 +13,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from rtsmig.errors import OutputError
 from rtsmig.io.bundled import bundled_path
+from rtsmig.io.lock import folder_lock, remove_created_empty
+from rtsmig.io.manifest import sidecar_path
+from rtsmig.io.targets import file_target, folder_target
 from rtsmig.mediation import MediationSpec
 from rtsmig.models.spec import FitSpec
 from rtsmig.pipeline.index import index_files
 from rtsmig.pipeline.maps import MapSpec, map_file
 from rtsmig.pipeline.mediate import mediation_folder
 from rtsmig.pipeline.steps import Step, fit_folder, quiet, table_file, weights_file
-from rtsmig.runfile.lock import folder_lock, remove_created_empty
 from rtsmig.simulate import CHANNELS
 from rtsmig.weights.spec import WeightsSpec
 
@@ -57,7 +60,7 @@ def run_strategy_example(
 
     Islands (三沙市, 台湾省) are attached to their nearest region, as in the Makefile.
     One run at a time writes ``out``: ``wait`` and ``waiting`` say what to do while
-    another holds it (:func:`rtsmig.runfile.lock.folder_lock`). A run that fails
+    another holds it (:func:`rtsmig.io.lock.folder_lock`). A run that fails
     removes the folders it made and left empty.
     """
     with folder_lock(out, wait=wait, waiting=waiting) as created:
@@ -69,8 +72,27 @@ def run_strategy_example(
             remove_created_empty(folders, existed)
 
 
+def _check_targets(out: Path, inputs: tuple[Path, ...]) -> None:
+    """Refuse, before any step runs, an output the example may not replace (a user's folder named lag/, say).
+
+    Each step checks its own target too; checking all first means a refused run
+    writes nothing rather than the outputs of the steps before the refused one.
+    """
+    for name in (*MODELS, "mediation"):
+        folder_target(out / name, inputs)
+    with_sidecars = ["scores.csv", "queen.parquet"]
+    alone = [*RELIABILITY, *(f"{table}.{fmt}" for table in ("models", "impacts") for fmt in TABLE_FORMATS)]
+    if (out / "maps").is_dir():
+        with_sidecars += [f"maps/{name}" for name in MAPS]
+    elif (out / "maps").exists():
+        raise OutputError(f"{out / 'maps'}: exists and is not a folder; move it away or choose another --out")
+    for path in [*(out / f for f in alone), *(out / f for f in with_sidecars), *(sidecar_path(out / f) for f in with_sidecars)]:
+        file_target(path, inputs)
+
+
 def _run_steps(out: Path, step: Step) -> dict[str, Path]:
     regions, data, items = example_inputs()
+    _check_targets(out, (regions, data, items))
     scores = out / "scores.csv"
     index_files(data, ID, [str(items)], scores, append=True, reliability=[out / r for r in RELIABILITY], step=step)
     weights = out / "queen.parquet"

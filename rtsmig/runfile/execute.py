@@ -4,7 +4,7 @@ Only what is out of date runs (:mod:`rtsmig.runfile.plan`); ``force`` reruns all
 Each output is written atomically, so a run killed at any point leaves whole
 folders or none, and the next run finishes the rest. A failed fit does not stop
 the others: it is reported in the summary, and its table column is left out.
-One run at a time holds the output folder (:mod:`rtsmig.runfile.lock`); a
+One run at a time holds the output folder (:mod:`rtsmig.io.lock`); a
 failed run leaves no folder it made and did not fill.
 """
 
@@ -16,11 +16,11 @@ from pathlib import Path
 
 from rtsmig.errors import RtsmigError
 from rtsmig.io.atomic import write_text
+from rtsmig.io.lock import folder_lock, remove_created_empty, remove_stale_staging
 from rtsmig.models.effects import SPILLOVER_MODELS
 from rtsmig.pipeline.steps import fit_folder, quiet, table_text, weights_file
 from rtsmig.runfile.analyses_run import after_grid_plan, index_up_to_date, run_after_grid, run_index
 from rtsmig.runfile.keys import fit_keys, index_keys, runfile_words, weights_keys
-from rtsmig.runfile.lock import folder_lock, remove_created_empty, remove_stale_staging
 from rtsmig.runfile.outputs import check_outputs, planned_folders
 from rtsmig.runfile.plan import (
     FitTask,
@@ -86,7 +86,7 @@ def run_file(
     The fits run in this process (``jobs=1``), in ``jobs`` local processes, or on
     Dask (``dask``); each fit writes its own folder, so the bytes are the same.
     ``wait`` and ``waiting`` say what to do while another run holds the output
-    folder (:func:`~rtsmig.runfile.lock.folder_lock`).
+    folder (:func:`~rtsmig.io.lock.folder_lock`).
     """
     check_outputs(run)  # again: the disk may have changed since the run file was read
     folders = planned_folders(run)

@@ -10,7 +10,7 @@ or on another output. The names of the run file are plain already
 
 The same list tells a run which folders it may clean up (:func:`planned_folders`):
 the hidden staging files a killed run left in them and the folders it created
-but did not fill (:mod:`rtsmig.runfile.lock`).
+but did not fill (:mod:`rtsmig.io.lock`).
 """
 
 from __future__ import annotations
