@@ -7,12 +7,21 @@ tests/conftest.py). Read every rewritten file before committing it.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 GOLDEN = Path(__file__).parent / "golden"
+
+# The fuzz tests (tests/test_fuzz_*.py) explore new inputs on every local run; in CI
+# (CI=true) they replay one fixed sequence, so a red CI always means a change, never
+# a new draw. A local run that finds a failure prints the example to pin it with.
+settings.register_profile("ci", derandomize=True, print_blob=True)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

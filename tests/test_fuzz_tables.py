@@ -85,8 +85,8 @@ CSV_EDITS = {
     "duplicate header": lambda text: text.replace("CRIME", "INC", 1),
     "duplicate id header": lambda text: text.replace("POLYID", "id", 1),
     "huge numbers": lambda text: text.replace(",1", ",1e999", 4).replace(",2", ",-99999999999999999999999", 4),
-    "huge ids": lambda text: "\n".join(
-        [text.splitlines()[0], *(f"1e{300 + i}," + line.partition(",")[2] for i, line in enumerate(text.splitlines()[1:]))]
+    "huge ids": lambda text: "\n".join(  # [:1]: an earlier edit may have left no line at all
+        [*text.splitlines()[:1], *(f"1e{300 + i}," + line.partition(",")[2] for i, line in enumerate(text.splitlines()[1:]))]
     ),
     "crlf": lambda text: text.replace("\n", "\r\n"),
     "cr only": lambda text: text.replace("\n", "\r"),
