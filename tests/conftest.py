@@ -15,6 +15,12 @@ import pytest
 from hypothesis import settings
 
 GOLDEN = Path(__file__).parent / "golden"
+TREE = Path(__file__).resolve().parents[1]
+
+# Tests that start `python -m rtsmig`, make or a helper script as a subprocess must run
+# the code under test, not a copy installed earlier: the tree goes first on the path
+# of every child process.
+os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (str(TREE), os.environ.get("PYTHONPATH")) if p)
 
 # The fuzz tests (tests/test_fuzz_*.py) explore new inputs on every local run; in CI
 # (CI=true) they replay one fixed sequence, so a red CI always means a change, never

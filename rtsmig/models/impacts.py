@@ -24,13 +24,12 @@ import scipy.sparse as sp
 from rtsmig.errors import EstimationError
 from rtsmig.models.distributions import normal_ppf, normal_sf
 from rtsmig.models.impacts_moments import moment_multipliers
-from rtsmig.models.impacts_multipliers import (
-    Multipliers,
-    exact_multipliers,
-    linear_multipliers,
+from rtsmig.models.impacts_multipliers import Multipliers, exact_multipliers, linear_multipliers
+from rtsmig.models.impacts_series import (
     mc_trace_inverse,
     series_bounds,
     series_order,
+    totals_order,
     trace_multipliers,
 )
 from rtsmig.models.logdet import DENSE_MAX_N, EigenLogDet
@@ -236,7 +235,13 @@ def _engine(
     exact = eigen is not None or W.shape[0] <= exact_max_n
     engine = exact_multipliers(W, eigen, spectral_totals=se == "simulate") if exact else None
     moments = None if exact or not hasattr(logdet, "coefficients") else logdet
-    lo, hi = engine.bounds if engine is not None else series_bounds(W)
+    extremes = getattr(logdet, "extremes", None)  # the fit's engine has found them already
+    if engine is not None:
+        lo, hi = engine.bounds
+    else:
+        lo, hi = series_bounds(W, extremes)
+        if moments is not None:  # the moments' own parameter space, for the direct part
+            lo, hi = max(lo, moments.bounds[0]), min(hi, moments.bounds[1])
     dropped = 0
     if sample is not None:
         rho = sample[:, layout.rho_index]
@@ -260,7 +265,8 @@ def _engine(
         if moments is not None:
             engine = moment_multipliers(W, moments, rho_abs)
         else:
-            engine = trace_multipliers(W, series_order(rho_abs / hi))
+            rate = rho_abs / hi
+            engine = trace_multipliers(W, series_order(rate), extremes, totals_order(rate))
     return engine, sample, dropped
 
 

@@ -16,7 +16,8 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from rtsmig.models.impacts_multipliers import Multipliers, series_order, series_totals
+from rtsmig.models.impacts_multipliers import Multipliers
+from rtsmig.models.impacts_series import series_bounds, series_totals, totals_order
 
 
 class _D1:
@@ -46,14 +47,19 @@ class _D0:
 
 
 def moment_multipliers(W: sp.sparray, engine, rho_max: float) -> Multipliers:
-    """Multipliers for rho up to ``rho_max`` in absolute value, the engine refined to serve them."""
+    """Multipliers for rho up to ``rho_max`` in absolute value, the engine refined to serve them.
+
+    The direct part holds over the engine's parameter space; the totals' power
+    series where it converges, :math:`|\rho| < 1/R` (R from the engine's extremes).
+    """
     engine.refine(rho_max)
     d1 = _D1(engine)
-    total, how = series_totals(W, series_order(rho_max / engine.bounds[1]))
+    s_lo, s_hi = series_bounds(W, engine.extremes)
+    total, how = series_totals(W, totals_order(rho_max / s_hi), engine.extremes)
     return Multipliers(
         direct=(_D0(d1), d1),
         total=total,
-        bounds=engine.bounds,
+        bounds=(max(s_lo, engine.bounds[0]), min(s_hi, engine.bounds[1])),
         description=f"direct from the {engine.name} log-determinant's moments (degree {engine.degree}, "
         f"{engine.moments.probes} probes, seed {engine.moments.seed}, moments up to order "
         f"{len(engine.moments.exact) - 1} exact); {how}",

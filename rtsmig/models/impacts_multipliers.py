@@ -33,13 +33,6 @@ from numpy.polynomial import polynomial as P
 
 from rtsmig.models.logdet import EigenLogDet, eigenvalues, symmetrising_scale
 
-# Monte Carlo trace settings of the power series: fixed seed, so the same inputs
-# give the same bytes.
-MC_DRAWS = 50
-MC_SEED = 20240601
-MC_MAX_ORDER = 100
-# The series stops at the first order q with |rho|^q below this.
-SERIES_TOL = 1e-12
 # Row sums equal to this relative tolerance count as constant (a row-standardised W).
 ROW_SUM_TOL = 1e-12
 # Draws evaluated at once in the exact path: bounds a (chunk x n) temporary.
@@ -89,17 +82,23 @@ class SpectralSum:
 
 
 class PowerSeries:
-    r"""Truncated power series :math:`m(\rho) = \sum_{j=0}^{q} a_j\rho^j` (Horner)."""
+    r"""Truncated power series :math:`m(\rho) = f\sum_{j=0}^{q} a_j(s\rho)^j` (Horner).
 
-    def __init__(self, coefs: np.ndarray) -> None:
+    ``scale`` s and ``factor`` f (default 1) let the coefficients be those of
+    :math:`W/s`, s a power of two near the spectral radius, so that high powers
+    of W neither overflow nor underflow.
+    """
+
+    def __init__(self, coefs: np.ndarray, scale: float = 1.0, factor: float = 1.0) -> None:
         self._coefs = np.asarray(coefs, dtype=float)
         self._slope = P.polyder(self._coefs)
+        self._scale, self._factor = scale, factor
 
     def value(self, rho: np.ndarray) -> np.ndarray:
-        return P.polyval(np.asarray(rho, dtype=float), self._coefs)
+        return self._factor * P.polyval(np.asarray(rho, dtype=float) * self._scale, self._coefs)
 
     def slope(self, rho: np.ndarray) -> np.ndarray:
-        return P.polyval(np.asarray(rho, dtype=float), self._slope)
+        return (self._factor * self._scale) * P.polyval(np.asarray(rho, dtype=float) * self._scale, self._slope)
 
 
 class SolvedTotal:
@@ -139,7 +138,7 @@ class Multipliers:
     """The four multipliers (D0, D1, T0, T1) of one W, where rho may range, and how.
 
     ``probe_traces`` (power series only) holds each Monte Carlo probe's estimate
-    of :math:`tr(W^j)/n`, j = 0..q+1, for :meth:`direct_mc_se`.
+    of :math:`tr((W/s)^j)/n`, j = 0..q+1, s = ``probe_scale``, for :meth:`direct_mc_se`.
     """
 
     direct: tuple[Multiplier, Multiplier]
@@ -147,6 +146,7 @@ class Multipliers:
     bounds: tuple[float, float]
     description: str
     probe_traces: np.ndarray | None = None
+    probe_scale: float = 1.0
 
     def values(self, rho: np.ndarray) -> np.ndarray:
         """(4, m) array of D0, D1, T0, T1 at each rho."""
@@ -165,9 +165,9 @@ class Multipliers:
         """
         if self.probe_traces is None:
             return np.zeros(2)
-        powers = rho ** np.arange(self.probe_traces.shape[1] - 1)
+        powers = (rho * self.probe_scale) ** np.arange(self.probe_traces.shape[1] - 1)
         d0 = self.probe_traces[:, :-1] @ powers
-        d1 = self.probe_traces[:, 1:] @ powers
+        d1 = self.probe_scale * (self.probe_traces[:, 1:] @ powers)
         r = self.probe_traces.shape[0]
         return np.array([np.std(d0, ddof=1), np.std(d1, ddof=1)]) / math.sqrt(r)
 
@@ -275,105 +275,16 @@ def eigen_bounds(omega: np.ndarray) -> tuple[float, float]:
     return (1.0 / lo if lo < 0 else -math.inf, 1.0 / hi if hi > 0 else math.inf)
 
 
-def series_bounds(W: sp.sparray) -> tuple[float, float]:
-    r"""Where the power series converges for sure: :math:`|\rho| < 1/\max_i\sum_j|w_{ij}|`.
-
-    The maximal absolute row sum bounds the spectral radius; it is 1 for a
-    row-standardised W.
-    """
-    radius = float(np.max(np.abs(W).sum(axis=1)))
-    return (-1.0 / radius, 1.0 / radius) if radius > 0 else (-math.inf, math.inf)
+# The power series live in rtsmig.models.impacts_series; they are still importable from here.
+_SERIES_NAMES = (
+    "MC_DRAWS", "MC_MAX_ORDER", "MC_SEED", "SERIES_TOL", "mc_trace_inverse", "mc_traces",
+    "series_bounds", "series_order", "series_totals", "trace_multipliers",
+)
 
 
-def series_order(rate: float) -> int:
-    r"""Smallest q with ``rate**q < SERIES_TOL``, within [2, MC_MAX_ORDER].
+def __getattr__(name: str):
+    if name in _SERIES_NAMES:
+        from rtsmig.models import impacts_series  # it builds on this module: import on first use
 
-    ``rate`` is :math:`|\rho|\,r` with r the maximal absolute row sum of W, which
-    bounds the spectral radius, so the terms :math:`\rho^j tr(W^j)/n` and
-    :math:`\rho^j\mathbf 1'W^j\mathbf 1/n` fall at least as fast as ``rate**j``.
-    """
-    if rate <= 0.0:
-        return 2
-    if rate >= 1.0:
-        return MC_MAX_ORDER
-    return int(min(MC_MAX_ORDER, max(2, math.ceil(math.log(SERIES_TOL) / math.log(rate)))))
-
-
-def mc_traces(W: sp.sparray, order: int) -> np.ndarray:
-    r"""Per-probe estimates of :math:`tr(W^j)/n`, j = 0..order, shape (probes, order + 1).
-
-    Notes
-    -----
-    :math:`tr(W^0) = n`, :math:`tr(W)` and :math:`tr(W^2) = \sum_{ij} w_{ij}w_{ji}`
-    are exact (the same in every row); above, probe s estimates
-    :math:`tr(W^j)/n` by :math:`u_s'W^ju_s / u_s'u_s` with fixed-seed standard
-    normal :math:`u_s` (Barry and Pace 1999), so their mean over the
-    :data:`MC_DRAWS` probes is the Hutchinson estimate.
-    """
-    n = W.shape[0]
-    exact = [1.0, float(W.diagonal().sum()) / n, float(W.multiply(W.T).sum()) / n]
-    out = np.empty((MC_DRAWS, order + 1))
-    out[:, : min(3, order + 1)] = exact[: order + 1]
-    U = np.random.default_rng(MC_SEED).standard_normal((n, MC_DRAWS))
-    norms = np.sum(U * U, axis=0)
-    V = W @ (W @ U)
-    for j in range(3, order + 1):
-        V = W @ V
-        out[:, j] = np.sum(U * V, axis=0) / norms
-    return out
-
-
-def trace_multipliers(W: sp.sparray, order: int) -> Multipliers:
-    r"""Multipliers from power series in rho truncated at ``order`` (large n).
-
-    Notes
-    -----
-    .. math::
-        D_0 = \sum_{j=0}^q \rho^j \frac{tr(W^j)}n,\quad
-        D_1 = \sum_{j=0}^q \rho^j \frac{tr(W^{j+1})}n,\quad
-        T_p = \sum_{j=0}^q \rho^j \frac{\mathbf 1'W^{j+p}\mathbf 1}n,
-
-    with the traces of :func:`mc_traces` and :math:`\mathbf 1'W^j\mathbf 1`
-    exact by repeated products; with constant row sums c the totals use the
-    exact :math:`c^p/(1-\rho c)` instead. The traces are computed once, so a draw
-    costs O(q).
-    """
-    probes = mc_traces(W, order + 1)
-    traces = probes.mean(axis=0)
-    total, how = series_totals(W, order)
-    return Multipliers(
-        direct=(PowerSeries(traces[:-1]), PowerSeries(traces[1:])),
-        total=total,
-        bounds=series_bounds(W),
-        description=f"traces: power series in rho to order q = {order}, tr(W^j) exact for j <= 2 "
-        f"and Monte Carlo above ({MC_DRAWS} probes, seed {MC_SEED}); {how}",
-        probe_traces=probes,
-    )
-
-
-def series_totals(W: sp.sparray, order: int) -> tuple[tuple[Multiplier, Multiplier], str]:
-    r"""(T0, T1) and how: exact :math:`c^p/(1-\rho c)` for constant row sums c, else the
-    power series of the exact :math:`\mathbf 1'W^j\mathbf 1/n` to ``order``."""
-    c = constant_row_sum(W)
-    if c is not None:
-        total = (SpectralSum(np.array([c]), np.ones(1), 0), SpectralSum(np.array([c]), np.ones(1), 1))
-        return total, "total exact from the constant row sums, 1/(1 - rho c)"
-    v, moments = np.ones(W.shape[0]), []
-    for _ in range(order + 2):
-        moments.append(float(np.mean(v)))
-        v = W @ v
-    total = (PowerSeries(np.array(moments[:-1])), PowerSeries(np.array(moments[1:])))
-    return total, "total from exact 1'W^j 1 to the same order"
-
-
-def mc_trace_inverse(W: sp.sparray, rho: float) -> float:
-    r"""Monte Carlo estimate of :math:`tr((I-\rho W)^{-1}) = n D_0` (Barry and Pace 1999).
-
-    Notes
-    -----
-    .. math:: tr((I-\rho W)^{-1}) = \sum_{j\ge0} \rho^j tr(W^j),
-
-    truncated at :func:`series_order`; see :func:`mc_traces`.
-    """
-    engine = trace_multipliers(W, series_order(abs(rho) / series_bounds(W)[1]))
-    return W.shape[0] * float(engine.direct[0].value(np.array([rho]))[0])
+        return getattr(impacts_series, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

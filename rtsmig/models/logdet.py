@@ -1,7 +1,8 @@
 """Log-determinant engines: ``log|det(I - rho W)|`` behind one small interface.
 
 The ML estimators only ever ask an engine for its value at ``rho``, for the
-parameter space ``bounds`` and (when cheap) for the derivative. This module has
+parameter space ``bounds`` (from the extreme eigenvalues of W, ``extremes``, see
+:mod:`rtsmig.models.extremes`) and (when cheap) for the derivative. This module has
 the exact engines; :mod:`rtsmig.models.logdet_approx` the approximations for
 large n, and :mod:`rtsmig.models.logdet_engines` the registry and the choice.
 """
@@ -16,6 +17,7 @@ import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
 from rtsmig.errors import EstimationError
+from rtsmig.models.extremes import EigenExtremes, dense_extremes, eigen_extremes
 
 # Above this many regions the eigenvalues of a dense n x n W are too slow to compute.
 EIGEN_MAX_N = 4000
@@ -34,6 +36,7 @@ class LogDet(Protocol):
 
     name: str
     bounds: tuple[float, float]
+    extremes: EigenExtremes
 
     def __call__(self, rho: float) -> float:
         """``log|det(I - rho W)|``."""
@@ -69,6 +72,7 @@ class EigenLogDet:
                 "spatial parameter space is undefined; check that W is not empty"
             )
         self.bounds = (1.0 / lo, 1.0 / hi)
+        self.extremes = dense_extremes(values)
 
     def __call__(self, rho: float) -> float:
         return float(np.sum(np.log(np.abs(1.0 - rho * self.eigenvalues))))
@@ -130,20 +134,21 @@ class LULogDet:
 
     .. math:: \log|I - \rho W| = \sum_i \log|U_{ii}|.
 
-    The parameter space is :math:`(-1/r, 1/r)` with :math:`r = \max_i \sum_j |w_{ij}|`,
-    which is :math:`(-1, 1)` for a row-standardised W: the spectral radius of W
-    is at most ``r``, so ``I - rho W`` is non-singular inside it.
+    The parameter space is :math:`(1/\omega_{min}, 1/\omega_{max})` from the
+    extreme eigenvalues of :func:`~rtsmig.models.extremes.eigen_extremes`
+    (:math:`(-1, 1)` for a row-standardised W), inside which ``I - rho W`` is
+    non-singular.
     """
 
     name = "lu"
 
-    def __init__(self, W: sp.sparray) -> None:
+    def __init__(self, W: sp.sparray, scale: np.ndarray | None = None) -> None:
         self._W = sp.csc_array(W)
         self._I = sp.identity(W.shape[0], format="csc")
-        radius = float(np.max(np.abs(self._W).sum(axis=1)))
-        if radius <= 0:
-            raise EstimationError("the weights matrix is empty: no region has a neighbour")
-        self.bounds = (-1.0 / radius, 1.0 / radius)
+        if scale is None:
+            scale = symmetrising_scale(sp.csr_array(W))
+        self.extremes = eigen_extremes(self._W, scale)
+        self.bounds = self.extremes.bounds
 
     def __call__(self, rho: float) -> float:
         lu = spla.splu(sp.csc_matrix(self._I - rho * self._W))
@@ -179,7 +184,7 @@ class CholeskyLogDet(LULogDet):
                 "--logdet cholesky needs a W similar to a symmetric matrix (e.g. contiguity "
                 "weights, row-standardised); use --logdet lu for this W"
             )
-        super().__init__(W)  # the bounds: W and its symmetric form share their spectrum
+        super().__init__(W, scale)  # the bounds: W and its symmetric form share their spectrum
         root = np.sqrt(scale)
         self._W = sp.csc_array((root[:, None] * sp.csr_array(W)) / root[None, :])
 

@@ -20,13 +20,14 @@ import numpy as np
 import scipy.sparse as sp
 
 from rtsmig.errors import EstimationError
+from rtsmig.models.extremes import check_not_empty, eigen_extremes
 from rtsmig.models.logdet import symmetrising_scale
 from rtsmig.models.moments import (
     ProbeMoments,
     chebyshev_nodes,
     ellipse_bound,
     interpolation_matrix,
-    max_row_sum,
+    power_of_two,
 )
 
 START_DEGREE = 20
@@ -57,19 +58,30 @@ class _MomentLogDet:
     basis = ""
 
     def __init__(self, W: sp.sparray, probes: int | None = None) -> None:
-        self.radius = max_row_sum(W)
-        if self.radius <= 0:
-            raise EstimationError("the weights matrix is empty: no region has a neighbour")
+        check_not_empty(W)
         # Positive d with diag(d) W symmetric, or None; the solves of the traces reuse it.
         self.symmetric_scale = symmetrising_scale(sp.csr_array(W))
         self._check(self.symmetric_scale)
+        self.extremes = eigen_extremes(W, self.symmetric_scale, lower=self.basis == "chebyshev")
+        # A bound on the spectral radius: it scales the Taylor series' tails.
+        self.radius = self.extremes.radius
         self.n = W.shape[0]
-        self.moments = ProbeMoments(W, self.basis, probes or default_probes(self.n), EXACT_ORDER)
-        self.bounds = (-1.0 / self.radius, 1.0 / self.radius)
+        self.moments = ProbeMoments(
+            W, self.basis, probes or default_probes(self.n), EXACT_ORDER, interval=self._interval()
+        )
+        self.bounds = self._bounds()
         self._set_degree(START_DEGREE)
 
     def _check(self, scale: np.ndarray | None) -> None:
         """Refuse a W the expansion does not hold for (given its symmetrising scale)."""
+
+    def _interval(self) -> tuple[float, float] | None:
+        """Centre and half-width of the interval the basis is fitted on (``None``: no scaling)."""
+        return None
+
+    def _bounds(self) -> tuple[float, float]:
+        """The parameter space where the expansion holds."""
+        return self.extremes.bounds
 
     def _set_degree(self, degree: int) -> None:
         self.degree = degree
@@ -132,17 +144,22 @@ class ChebyshevLogDet(_MomentLogDet):
 
     Notes
     -----
-    With the spectrum of :math:`\tilde W = W/r` in [-1, 1] (W similar to a
-    symmetric matrix, r its largest absolute row sum) and :math:`a = \rho r`,
+    W is similar to a symmetric matrix, so its spectrum is real and lies in
+    :math:`[\omega_{lo}, \omega_{hi}]` (:func:`~rtsmig.models.extremes.eigen_extremes`;
+    :math:`[-1, 1]` for a row-standardised W). With centre
+    :math:`c = (\omega_{lo}+\omega_{hi})/2`, half-width
+    :math:`h = (\omega_{hi}-\omega_{lo})/2` and :math:`\tilde W = (W - cI)/h`,
+    whose spectrum lies in [-1, 1], each eigenvalue is :math:`\omega(x) = c + hx`, and
 
     .. math:: \log|I-\rho W| = \sum_i f(\tilde\omega_i) \approx n\sum_{k=0}^m c_k(\rho)\,\mu_k,
-        \qquad f(x) = \log(1 - a x),\quad \mu_k = tr\,T_k(\tilde W)/n,
+        \qquad f(x) = \log(1 - \rho c - \rho h x),\quad \mu_k = tr\,T_k(\tilde W)/n,
 
     with :math:`c_k` the coefficients of the Chebyshev interpolant of f at m + 1
-    Chebyshev points; the derivatives in rho expand :math:`-r x/(1-ax)` and
-    :math:`-r^2x^2/(1-ax)^2` the same way. The truncation bound is
-    :func:`~rtsmig.models.moments.ellipse_bound` (f is analytic off
-    :math:`x = 1/a`), exact for a W with real eigenvalues.
+    Chebyshev points; the derivatives in rho expand :math:`-\omega(x)/(1-\rho\omega(x))`
+    and :math:`-\omega(x)^2/(1-\rho\omega(x))^2` the same way. The truncation
+    bound is :func:`~rtsmig.models.moments.ellipse_bound` (f is analytic off
+    :math:`x^* = (1-\rho c)/(\rho h)`, outside [-1, 1] for every rho of the
+    parameter space), exact for a W with real eigenvalues.
     """
 
     name = "chebyshev"
@@ -155,18 +172,25 @@ class ChebyshevLogDet(_MomentLogDet):
                 "symmetric distance weights, row-standardised); use --logdet mc or lu for this W"
             )
 
+    def _interval(self) -> tuple[float, float]:
+        self.center, self.half_width = self.extremes.interval()
+        return self.center, self.half_width
+
     def _set_degree(self, degree: int) -> None:
         super()._set_degree(degree)
         self._nodes = chebyshev_nodes(degree)
         self._M = interpolation_matrix(degree)
 
     def _functions(self, order: int, rho):
-        r = self.radius
+        # Written as 1 - rho c - (rho h) x so that with c = 0 (a row-standardised W) the
+        # arithmetic is exactly that of 1 - (rho r) x, and the results do not move by a bit.
+        c, h = self.center, self.half_width
+        base, a = 1.0 - rho * c, rho * h
         if order == 0:
-            return lambda x: np.log(1.0 - rho * r * x)
+            return lambda x: np.log(base - a * x)
         if order == 1:
-            return lambda x: -r * x / (1.0 - rho * r * x)
-        return lambda x: -((r * x) ** 2) / (1.0 - rho * r * x) ** 2
+            return lambda x: -(c + h * x) / (base - a * x)
+        return lambda x: -((c + h * x) ** 2) / (base - a * x) ** 2
 
     def coefficients(self, order: int, rho: np.ndarray) -> np.ndarray:
         rho = np.asarray(rho, dtype=float)[:, None]
@@ -174,10 +198,11 @@ class ChebyshevLogDet(_MomentLogDet):
         return values @ self._M
 
     def truncation(self, order: int, rho: float, degree: int | None = None) -> float:
-        a = rho * self.radius
+        a = rho * self.half_width
         if a == 0.0:  # f is then a polynomial of degree <= 2, interpolated exactly
             return 0.0
-        return ellipse_bound(self._functions(order, rho), 1.0 / a, degree or self.degree)
+        singularity = (1.0 - rho * self.center) / a
+        return ellipse_bound(self._functions(order, rho), singularity, degree or self.degree)
 
 
 class MCLogDet(_MomentLogDet):
@@ -186,26 +211,42 @@ class MCLogDet(_MomentLogDet):
     Notes
     -----
     .. math:: \log|I-\rho W| = -\sum_{j\ge1}\frac{\rho^j}{j}tr(W^j)
-        \approx -n\sum_{j=1}^q \frac{\rho^j}{j}t_j,\qquad t_j = tr(W^j)/n,
+        \approx -n\sum_{j=1}^q \frac{(s\rho)^j}{j}\tilde t_j,\qquad \tilde t_j = tr((W/s)^j)/n,
 
-    for :math:`|\rho| r < 1`. Since :math:`|t_j| \le r^j`, the tail after q is at
+    for :math:`|\rho| r < 1`, r a bound on the spectral radius of W
+    (:func:`~rtsmig.models.extremes.eigen_extremes`; 1 for a row-standardised W).
+    Since :math:`|t_j| = |\sum_i\omega_i^j|/n \le r^j`, the tail after q is at
     most :math:`\sum_{j>q} |a|^j/j` per region (a = rho r), and the derivatives'
     tails :math:`r\sum_{j>q}|a|^{j-1}` and :math:`r^2\sum_{j>q}(j-1)|a|^{j-2}`.
+    The parameter space is that of W cut to where the series converges,
+    :math:`|\rho| < 1/r`. The moments are of W/s, s the power of two nearest r
+    (exact scaling; s = 1 for a row-standardised W), so that high powers of W
+    neither overflow nor underflow.
     """
 
     name = "mc"
     basis = "power"
 
+    def _bounds(self) -> tuple[float, float]:
+        (lo, hi), (s_lo, s_hi) = self.extremes.bounds, self.extremes.series_bounds
+        return (max(lo, s_lo), min(hi, s_hi))
+
+    def _interval(self) -> tuple[float, float]:
+        # Moments of W/s, s the power of two nearest the radius: W^j stays in range at
+        # high degree whatever the scale of the weights (s = 1 for a row-standardised W).
+        return 0.0, power_of_two(self.radius)
+
     def coefficients(self, order: int, rho: np.ndarray) -> np.ndarray:
-        rho = np.asarray(rho, dtype=float)[:, None]
+        s = self.moments.scale
+        rho = np.asarray(rho, dtype=float)[:, None] * s
         j = np.arange(self.degree + 1, dtype=float)[None, :]
         safe = np.where(j == 0, 1.0, j)
         if order == 0:
             out = -(rho**j) / safe
         elif order == 1:
-            out = -(rho ** np.maximum(j - 1, 0))
+            out = -(rho ** np.maximum(j - 1, 0)) * s
         else:
-            out = -(j - 1) * rho ** np.maximum(j - 2, 0)
+            out = -(j - 1) * rho ** np.maximum(j - 2, 0) * (s * s)
         return np.where(j == 0, 0.0, np.where((order == 2) & (j == 1), 0.0, out))
 
     def truncation(self, order: int, rho: float, degree: int | None = None) -> float:

@@ -158,10 +158,16 @@ def engine_accuracy(concentrated: Callable[[float], float], logdet: LogDet, thet
 
 
 def engine_meta(logdet: LogDet, accuracy: dict | None = None, relative_se: dict | None = None) -> dict:
-    """The ``meta`` keys every ML estimator reports about its log-determinant engine and traces."""
+    """The ``meta`` keys every ML estimator reports about its log-determinant engine and traces.
+
+    ``eigen_extremes``: the extreme eigenvalues of W behind the parameter space
+    (and the approximations' scale), how they were found and to what tolerance.
+    """
+    extremes = getattr(logdet, "extremes", None)
     return {
         "engine": logdet.name,
         "parameter_space": [float(b) for b in logdet.bounds],
+        **({"eigen_extremes": extremes.meta()} if extremes is not None else {}),
         **({"logdet_accuracy": accuracy} if accuracy else {}),
         **({"traces_relative_se": relative_se} if relative_se else {}),
     }

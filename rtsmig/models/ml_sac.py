@@ -44,6 +44,8 @@ NEWTON_MAX_STEPS = 20
 # Central-difference steps: the score (engines without a derivative) and its Jacobian.
 SCORE_STEP = 1e-6
 HESSIAN_STEP = 1e-4
+# A climb that leaves the score at this fraction of its starting size or more has stalled.
+STALL_RATIO = 0.1
 
 Vector = Callable[[np.ndarray], np.ndarray]
 
@@ -134,7 +136,7 @@ def ml_sac_kernel(y: np.ndarray, X: np.ndarray, W: sp.sparray, logdet: LogDet) -
     profile = _Profile(y, X, W, logdet)
     has_score = logdet.derivative(0.0) is not None
     score = profile.score if has_score else _numerical_score(profile.concentrated)
-    theta = maximise_2d(profile.concentrated, score, logdet)
+    theta = maximise_2d(profile.concentrated, score, logdet, numerical=not has_score)
     rho, lam = float(theta[0]), float(theta[1])
     beta, eps = profile.gls(theta)
     ssr = float(eps @ eps)
@@ -151,7 +153,9 @@ def ml_sac_kernel(y: np.ndarray, X: np.ndarray, W: sp.sparray, logdet: LogDet) -
     )
 
 
-def maximise_2d(concentrated: Callable[[np.ndarray], float], score: Vector, logdet: LogDet) -> np.ndarray:
+def maximise_2d(
+    concentrated: Callable[[np.ndarray], float], score: Vector, logdet: LogDet, numerical: bool = False
+) -> np.ndarray:
     r"""Maximise :math:`\ell_c(\rho, \lambda)` over the engine's parameter space in both.
 
     Raises
@@ -167,35 +171,67 @@ def maximise_2d(concentrated: Callable[[np.ndarray], float], score: Vector, logd
     with :math:`H` a central difference of the score :math:`g`. A step is kept
     only while it shrinks :math:`\|g\|`, so the polish stops at the score's
     noise floor: machine precision with an analytic score, about
-    :math:`10^{-10}` in :math:`\theta` with a numerical one.
+    :math:`10^{-10}` in :math:`\theta` with a numerical one. If a ``numerical``
+    score is still a tenth of its size at the start, a difference step that
+    crossed the edge of the space stalled the climb; it is repeated from there
+    with one-sided steps at the edge.
     """
     lo, hi = logdet.bounds
     span = hi - lo
     # Stay off the bounds themselves, where log|I - theta W| is -inf.
     a, b = lo + 1e-9 * span, hi - 1e-9 * span
-    res = optimize.minimize(
-        lambda t: -concentrated(t), _grid_start(concentrated, logdet), jac=lambda t: -score(t),
-        method="L-BFGS-B", bounds=[(a, b)] * 2,
-        options={"ftol": 1e-14, "gtol": 1e-9, "maxiter": 1000},
-    )
-    # res.success is not required: near a numerical score's noise floor the line search
-    # stops "abnormally" at a good point; the polish and the Hessian check below judge it.
-    theta = np.asarray(res.x, dtype=float)
-    if not np.all(np.isfinite(theta)):
-        raise EstimationError(f"the search for rho and lambda did not converge: {res.message}")
-    for name, value in zip(MODEL_TERMS["sac"], theta):
-        if value - lo < BOUND_TOL or hi - value < BOUND_TOL:
-            raise EstimationError(
-                f"{name} = {value:.6g} is on its bound of the parameter space ({lo:.6g}, {hi:.6g}); "
-                "the model is not identified with these data: check the weights or use --method gmm"
-            )
-    theta, hessian = _newton_polish(score, theta, a, b)
+    start = _grid_start(concentrated, logdet)
+    theta, hessian = _climb_and_polish(concentrated, score, start, (lo, hi), (a, b))
+    if numerical and _stalled(score, start, theta):
+        # An infinite score where a difference step crossed the edge of the space (the
+        # cholesky engine is -inf beyond it) stopped the climb, and the polish could not
+        # mend it: climb again with one-sided steps there.
+        inside = _numerical_score(concentrated, inside=True)
+        theta, hessian = _climb_and_polish(concentrated, inside, theta, (lo, hi), (a, b), score)
     if np.any(la.eigvalsh(hessian) >= 0):
         raise EstimationError(
             f"the search for rho and lambda stopped at ({theta[0]:.6g}, {theta[1]:.6g}), which is "
             "not a maximum of the likelihood: check the weights or use --method gmm"
         )
     return theta
+
+
+def _climb_and_polish(
+    concentrated: Callable[[np.ndarray], float], score: Vector, start: np.ndarray,
+    bounds: tuple[float, float], box: tuple[float, float], polish: Vector | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """L-BFGS-B from ``start``, the bound check, and the Newton polish (on ``polish``, default ``score``)."""
+    (lo, hi), (a, b) = bounds, box
+    theta, message = _climb(concentrated, score, start, a, b)
+    if not np.all(np.isfinite(theta)):
+        raise EstimationError(f"the search for rho and lambda did not converge: {message}")
+    for name, value in zip(MODEL_TERMS["sac"], theta):
+        if value - lo < BOUND_TOL or hi - value < BOUND_TOL:
+            raise EstimationError(
+                f"{name} = {value:.6g} is on its bound of the parameter space ({lo:.6g}, {hi:.6g}); "
+                "the model is not identified with these data: check the weights or use --method gmm"
+            )
+    return _newton_polish(polish or score, theta, a, b)
+
+
+def _climb(
+    concentrated: Callable[[np.ndarray], float], score: Vector, start: np.ndarray, a: float, b: float
+) -> tuple[np.ndarray, str]:
+    """L-BFGS-B from ``start`` within [a, b] in both parameters: the point and the optimiser's message."""
+    res = optimize.minimize(
+        lambda t: -concentrated(t), start, jac=lambda t: -score(t),
+        method="L-BFGS-B", bounds=[(a, b)] * 2,
+        options={"ftol": 1e-14, "gtol": 1e-9, "maxiter": 1000},
+    )
+    # res.success is not required: near a numerical score's noise floor the line search
+    # stops "abnormally" at a good point; the polish and the Hessian check judge it.
+    return np.asarray(res.x, dtype=float), str(res.message)
+
+
+def _stalled(score: Vector, start: np.ndarray, theta: np.ndarray) -> bool:
+    """Whether the climb and polish left the score at a tenth or more of its size at the start."""
+    g = score(theta)
+    return not np.all(np.isfinite(g)) or np.linalg.norm(g) >= STALL_RATIO * np.linalg.norm(score(start))
 
 
 def _grid_start(concentrated: Callable[[np.ndarray], float], logdet: LogDet) -> np.ndarray:
@@ -207,7 +243,7 @@ def _grid_start(concentrated: Callable[[np.ndarray], float], logdet: LogDet) -> 
     return np.array([levels[i], levels[j]])
 
 
-def _numerical_score(concentrated: Callable[[np.ndarray], float]) -> Vector:
+def _numerical_score(concentrated: Callable[[np.ndarray], float], inside: bool = False) -> Vector:
     r"""Central-difference gradient, step :data:`SCORE_STEP` (engines without a derivative).
 
     Notes
@@ -215,12 +251,21 @@ def _numerical_score(concentrated: Callable[[np.ndarray], float]) -> Vector:
     .. math:: g_i(\theta) \approx \frac{\ell_c(\theta + h e_i) - \ell_c(\theta - h e_i)}{2h}
 
     Rounding (:math:`\epsilon|\ell_c|/h`) dominates truncation at this step.
+    With ``inside``, where a step leaves the parameter space (the search box
+    reaches to within :math:`10^{-9}` of it; the cholesky engine is
+    :math:`-\infty` beyond) the one-sided difference from inside stands in.
     """
     h = SCORE_STEP
 
+    def partial(theta: np.ndarray, step: np.ndarray) -> float:
+        up, down = concentrated(theta + step), concentrated(theta - step)
+        if not inside or (np.isfinite(up) and np.isfinite(down)):
+            return (up - down) / (2.0 * h)
+        mid = concentrated(theta)
+        return (mid - down) / h if np.isfinite(down) else (up - mid) / h
+
     def score(theta: np.ndarray) -> np.ndarray:
-        steps = h * np.eye(2)
-        return np.array([(concentrated(theta + s) - concentrated(theta - s)) / (2.0 * h) for s in steps])
+        return np.array([partial(theta, s) for s in h * np.eye(2)])
 
     return score
 
@@ -301,7 +346,7 @@ def fit_ml_sac(spec: FitSpec, data: Dataset, engine: str | None = None) -> FitRe
     # The error process leaves the mean (I - rho W)^-1 X beta alone: the lag's impacts at the SAC rho.
     impacts, impacts_method = model_impacts(
         spec, data, np.append(est.beta, [est.rho, est.lam]), est.cov[: k + 2, : k + 2], rho_index=k,
-        eigen=logdet if isinstance(logdet, EigenLogDet) else None,
+        eigen=logdet if isinstance(logdet, EigenLogDet) else None, logdet=logdet,
     )
     return FitResult(
         spec=spec,

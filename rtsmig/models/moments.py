@@ -9,10 +9,12 @@ so one set of *moments* :math:`\mu_k = tr P_k(W)/n` serves them all.
 
 Two bases:
 
-- ``chebyshev``: :math:`P_k = T_k(W/r)`, Chebyshev polynomials of W scaled by
-  r (the largest absolute row sum, which bounds the spectral radius), so that a
-  real spectrum lies in [-1, 1] (Pace and LeSage 2004; Han, Malioutov and Shin
-  2015). Needs a W similar to a symmetric matrix.
+- ``chebyshev``: :math:`P_k = T_k((W - cI)/h)`, Chebyshev polynomials of W
+  mapped from an interval :math:`[c - h, c + h]` that holds its real spectrum
+  onto [-1, 1] (Pace and LeSage 2004; Han, Malioutov and Shin 2015): the
+  extreme eigenvalues of :mod:`rtsmig.models.extremes`, or by default
+  :math:`[-r, r]`, r the largest absolute row sum, which bounds the spectral
+  radius. Needs a W similar to a symmetric matrix.
 - ``power``: :math:`P_k = W^k`, the Taylor moments of Barry and Pace (1999);
   any W.
 
@@ -27,6 +29,8 @@ which comes from the large off-diagonal entries of the first powers of W.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import scipy.sparse as sp
 from numpy.polynomial import chebyshev as C
@@ -39,6 +43,11 @@ BASES = ("chebyshev", "power")
 def max_row_sum(W: sp.sparray) -> float:
     """The largest absolute row sum of W: a bound on its spectral radius (1 if row-standardised)."""
     return float(np.max(np.abs(W).sum(axis=1)))
+
+
+def power_of_two(x: float) -> float:
+    """The power of two nearest ``x`` > 0 in ratio: dividing by it is exact, and 1 for x near 1."""
+    return 2.0 ** round(math.log2(x))
 
 
 def rademacher(n: int, probes: int, seed: int) -> np.ndarray:
@@ -68,20 +77,33 @@ class ProbeMoments:
     Parameters
     ----------
     W : the weights matrix (CSR).
-    basis : ``chebyshev`` (of ``W / scale``) or ``power`` (of W).
+    basis : ``chebyshev`` (of ``(W - center I) / scale``) or ``power`` (of ``W / scale``).
     probes : number of Rademacher probes.
     exact_order : moments up to this order are exact, the same in every row.
     seed : seed of the probes.
+    interval : ``chebyshev``: ``(center, scale)``, the centre and half-width of an
+        interval holding the spectrum of W; default ``(0, r)``, r the largest
+        absolute row sum. ``power``: ``(0, s)``, s a power of two that keeps high
+        powers of W in range (default 1).
     """
 
     def __init__(
-        self, W: sp.sparray, basis: str, probes: int, exact_order: int = 2, seed: int = PROBE_SEED
+        self, W: sp.sparray, basis: str, probes: int, exact_order: int = 2, seed: int = PROBE_SEED,
+        interval: tuple[float, float] | None = None,
     ) -> None:
         if basis not in BASES:
             raise ValueError(f"basis must be one of {BASES}, not {basis!r}")
         self.basis = basis
-        self.scale = max_row_sum(W) if basis == "chebyshev" else 1.0
-        self._W = sp.csr_array(W / self.scale) if basis == "chebyshev" else sp.csr_array(W)
+        self.center, self.scale = 0.0, 1.0
+        if basis == "chebyshev":
+            self.center, self.scale = interval if interval is not None else (0.0, max_row_sum(W))
+        elif interval is not None:  # power: moments of W / s, s a power of two (exact)
+            self.scale = interval[1]
+        shifted = W if self.center == 0.0 else W - self.center * sp.identity(W.shape[0], format="csr")
+        if basis == "chebyshev":
+            self._W = sp.csr_array(shifted / self.scale)
+        else:
+            self._W = sp.csr_array(W if self.scale == 1.0 else W / self.scale)
         self.n = W.shape[0]
         self.probes = probes
         self.seed = seed
