@@ -103,3 +103,35 @@ def test_select_with_a_missing_column_names_it(tmp_path):
                  "--y", "CRIME", "--x", "INC,INCOME", "-o", tmp_path / "s", "-q")
     assert_error(result, 3, "INCOME")
     assert not (tmp_path / "s").exists()
+
+
+def _ols_with(p_err: float, p_lag: float, robust: tuple[float, float] = (0.5, 0.5), stats: tuple[float, float] = (1, 2)):
+    """An OLS result carrying only the four LM diagnostics lm_path reads (p-values and robust statistics)."""
+    from types import SimpleNamespace
+
+    def test(name, p, stat=1.0):
+        return SimpleNamespace(name=name, p_value=p, statistic=stat)
+
+    return SimpleNamespace(diagnostics=[
+        test("LM error", p_err), test("LM lag", p_lag),
+        test("Robust LM error", robust[0], stats[0]), test("Robust LM lag", robust[1], stats[1]),
+    ])
+
+
+@pytest.mark.parametrize("p_err, p_lag, robust, stats, expected, finding", [
+    (0.5, 0.5, (0.5, 0.5), (1, 2), "ols", "neither LM error nor LM lag"),
+    (0.01, 0.5, (0.5, 0.5), (1, 2), "error", "only LM error"),
+    (0.5, 0.01, (0.5, 0.5), (1, 2), "lag", "only LM lag"),
+    (0.01, 0.01, (0.01, 0.5), (1, 9), "error", "only robust LM error"),
+    (0.01, 0.01, (0.5, 0.01), (9, 1), "lag", "only robust LM lag"),
+    (0.01, 0.01, (0.01, 0.01), (9, 3), "error", "both robust LM test is significant; the larger statistic is error"),
+    (0.01, 0.01, (0.5, 0.5), (1, 3), "lag", "neither robust LM test is significant; the larger statistic is lag"),
+])
+def test_every_branch_of_anselins_lm_rule(p_err, p_lag, robust, stats, expected, finding):
+    """Anselin's rule: plain LM tests first; when both are significant the robust ones decide (M11)."""
+    from rtsmig.models.selection import lm_path
+
+    steps, model = lm_path(_ols_with(p_err, p_lag, robust, stats), alpha=0.05)
+    assert model == expected
+    assert finding in steps[-1].finding and steps[-1].leads_to == expected
+    assert len(steps) == (2 if p_err < 0.05 and p_lag < 0.05 else 1)
