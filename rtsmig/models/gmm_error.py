@@ -19,7 +19,9 @@ import scipy.linalg as la
 import scipy.sparse as sp
 
 from rtsmig.errors import EstimationError
+from rtsmig.models.extremes import eigen_extremes
 from rtsmig.models.inference import inverse_information
+from rtsmig.models.logdet import symmetrising_scale
 
 # spreg's GM optimiser confines lambda to [-0.99, 0.99].
 GM_LAMBDA_BOUND = 0.99
@@ -84,12 +86,16 @@ def kp_moments(u: np.ndarray, W: sp.sparray) -> KPMoments:
 
 
 def lambda_search_bound(W: sp.sparray) -> float:
-    r"""Half-width :math:`1/r` of the search interval, r the largest absolute row sum of W.
+    r"""Half-width :math:`1/R` of the search interval, R the spectral radius of W.
 
-    :math:`I - \lambda W` is non-singular for :math:`|\lambda| < 1/r`, the interval
-    :math:`(-1, 1)` of a row-standardised W.
+    :math:`I - \lambda W` is non-singular for :math:`|\lambda| < 1/R`: the interval
+    :math:`(-1, 1)` of a row-standardised W (R = 1, nothing computed). For other W the
+    largest absolute row sum would understate the space (binary contiguity of the
+    shipped counties: 1/20 against 1/6.86), so R comes from
+    :func:`~rtsmig.models.extremes.eigen_extremes`, as the ML engines' bounds do.
     """
-    return 1.0 / float(np.max(np.abs(sp.csr_array(W)).sum(axis=1)))
+    W = sp.csr_array(W)
+    return 1.0 / eigen_extremes(W, symmetrising_scale(W), lower=False).radius
 
 
 def solve_kp_moments(m: KPMoments, bound: float = 1.0) -> tuple[float, float]:
