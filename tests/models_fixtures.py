@@ -97,3 +97,15 @@ def libpysal_w():
 
 def rel_err(actual: float, expected: float) -> float:
     return abs(actual - expected) / abs(expected)
+
+
+def assert_exact_sparse_fit_matches_r(result, ref: dict, term: str, rtol: float) -> None:
+    """An lu/cholesky fit against R's eigen fit: estimates and log-likelihood to ``rtol``,
+    SEs (from stochastic traces) within five times their reported relative error."""
+    got = {c.term: c for c in result.coefficients}
+    for name, value in [*ref["coef"].items(), (term, ref[term])]:
+        assert rel_err(got[name].estimate, value) <= rtol, name
+    assert rel_err(result.fit["loglik"], ref["loglik"]) <= rtol
+    worst = max(result.meta["traces_relative_se"].values())
+    for name, value in [*ref["se"].items(), (term, ref[f"{term}_se"])]:
+        assert rel_err(got[name].std_error, value) <= 5 * worst + 1e-9, (name, worst)

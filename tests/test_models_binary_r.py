@@ -34,7 +34,7 @@ import pandas as pd
 import pytest
 import scipy.sparse as sp
 from cli_helpers import run
-from models_fixtures import read_gal, rel_err
+from models_fixtures import assert_exact_sparse_fit_matches_r, read_gal, rel_err
 
 from rtsmig.dataset import Dataset
 from rtsmig.models import FitSpec, fit
@@ -120,15 +120,7 @@ def test_eigen_lag_impacts_match_r():
 
 @pytest.mark.parametrize("model", ["lag", "error"])
 def test_lu_matches_r(model):
-    ref, result, term = r_fit(model), fitted(model, "lu"), TERM[model]
-    got = rows(result)
-    for name, value in [*ref["coef"].items(), (term, ref[term])]:
-        assert rel_err(got[name].estimate, value) <= RTOL, name
-    assert rel_err(result.fit["loglik"], ref["loglik"]) <= RTOL
-    # Standard errors from stochastic traces: within five times their reported relative error.
-    worst = max(result.meta["traces_relative_se"].values())
-    for name, value in [*ref["se"].items(), (term, ref[f"{term}_se"])]:
-        assert rel_err(got[name].std_error, value) <= 5 * worst + 1e-9, (name, worst)
+    assert_exact_sparse_fit_matches_r(fitted(model, "lu"), r_fit(model), TERM[model], RTOL)
 
 
 @pytest.mark.parametrize("engine", ["chebyshev", "mc", "auto"])

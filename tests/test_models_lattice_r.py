@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import scipy.sparse as sp
-from models_fixtures import read_gal, rel_err
+from models_fixtures import assert_exact_sparse_fit_matches_r, read_gal, rel_err
 
 from rtsmig.dataset import Dataset
 from rtsmig.models import FitSpec, fit
@@ -74,15 +74,7 @@ def test_eigen_matches_r_everywhere(model):
 @pytest.mark.parametrize("engine", ["lu", "cholesky"])
 @pytest.mark.parametrize("model", ["lag", "error"])
 def test_exact_sparse_engines_match_r(model, engine):
-    ref, result, term = reference()[f"{model}_eigen"], fitted(model, engine), TERM[model]
-    got = rows(result)
-    for name, value in [*ref["coef"].items(), (term, ref[term])]:
-        assert rel_err(got[name].estimate, value) <= RTOL, name
-    assert rel_err(result.fit["loglik"], ref["loglik"]) <= RTOL
-    # Standard errors from stochastic traces: within five times their reported relative error.
-    worst = max(result.meta["traces_relative_se"].values())
-    for name, value in [*ref["se"].items(), (term, ref[f"{term}_se"])]:
-        assert rel_err(got[name].std_error, value) <= 5 * worst + 1e-9, (name, worst)
+    assert_exact_sparse_fit_matches_r(fitted(model, engine), reference()[f"{model}_eigen"], TERM[model], RTOL)
 
 
 @pytest.mark.parametrize("engine", ["chebyshev", "mc"])
