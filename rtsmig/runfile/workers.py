@@ -8,7 +8,7 @@
   each watches its parent from a daemon thread and exits within a second.
 
 A worker killed mid-fit leaves at most a hidden staging folder, which the next
-run removes (:func:`rtsmig.runfile.outputs.remove_stale_staging`).
+run removes (:func:`rtsmig.io.lock.remove_stale_staging`).
 """
 
 from __future__ import annotations
