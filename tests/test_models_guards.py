@@ -76,3 +76,39 @@ def test_moments_know_their_bases(W):
 def test_log_det_at_rho_zero_has_no_truncation_error():
     """log(1 - a x) with a = 0 is 0, interpolated exactly; its singularity 1/a is at infinity."""
     assert ellipse_bound(lambda z: np.log(1.0 - 0.0 * z), np.inf, 10) == 0.0
+
+
+def _sac(data):
+    return fit(FitSpec(model="sac", y=data.y_name, x=data.x_names[1:], impacts_se="none"), data)
+
+
+def test_a_sac_climb_that_does_not_converge_is_an_estimation_error(monkeypatch):
+    from rtsmig.models import ml_sac
+
+    monkeypatch.setattr(ml_sac, "_climb", lambda *a, **k: (np.array([np.nan, np.nan]), "ABNORMAL_TERMINATION"))
+    with pytest.raises(EstimationError, match="rho and lambda did not converge: ABNORMAL_TERMINATION"):
+        _sac(columbus_dataset())
+
+
+def test_a_sac_search_that_stops_off_a_maximum_is_an_estimation_error(monkeypatch):
+    from rtsmig.models import ml_sac
+
+    monkeypatch.setattr(ml_sac, "_climb_and_polish", lambda *a, **k: (np.array([0.1, 0.1]), np.zeros((2, 2))))
+    with pytest.raises(EstimationError, match=r"stopped at \(0.1, 0.1\), which is not a maximum"):
+        _sac(columbus_dataset())
+
+
+def test_an_iterative_solve_that_does_not_converge_is_an_estimation_error(monkeypatch):
+    """Both solvers of the large-n traces: GMRES (W not symmetrisable) and conjugate gradients."""
+    from lattice_fixtures import lattice
+
+    from rtsmig.models import ml_traces
+
+    W = sp.csr_array(lattice(10))
+    rhs = np.ones((W.shape[0], 1))
+    monkeypatch.setattr(ml_traces.spla, "gmres", lambda *a, **k: (np.zeros(W.shape[0]), 1))
+    with pytest.raises(EstimationError, match=r"the solve with \(I - 0.9 W\) did not converge"):
+        ml_traces.solve_shifted(W, 0.9, rhs)
+    monkeypatch.setattr(ml_traces, "SOLVE_MAXITER", 1)
+    with pytest.raises(EstimationError, match="conjugate gradients did not converge"):
+        ml_traces.solve_shifted(W, 0.9, rhs, scale=np.ones(W.shape[0]))
