@@ -109,3 +109,18 @@ def assert_exact_sparse_fit_matches_r(result, ref: dict, term: str, rtol: float)
     worst = max(result.meta["traces_relative_se"].values())
     for name, value in [*ref["se"].items(), (term, ref[f"{term}_se"])]:
         assert rel_err(got[name].std_error, value) <= 5 * worst + 1e-9, (name, worst)
+
+
+def exact_lag_score(dataset, omega: np.ndarray):
+    r"""The concentrated lag log-likelihood's score from W's eigenvalues ``omega``, computed independently:
+    :math:`\ell_c'(\rho) = n e_1'(e_0 - \rho e_1)/S(\rho) - \sum_i \omega_i/(1 - \rho\omega_i)`."""
+    y, X, n = dataset.y, dataset.X, dataset.n
+    Wy = dataset.W @ y
+    b = np.linalg.lstsq(X, np.column_stack([y, Wy]), rcond=None)[0]
+    e0, e1 = y - X @ b[:, 0], Wy - X @ b[:, 1]
+
+    def score(rho: float) -> float:
+        e = e0 - rho * e1
+        return n * float(e1 @ e) / float(e @ e) - float(np.sum(omega / (1.0 - rho * omega)))
+
+    return score

@@ -15,25 +15,15 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import scipy.optimize as so
-from models_fixtures import columbus_dataset
+from models_fixtures import columbus_dataset, exact_lag_score
 
 from rtsmig.models import FitSpec, fit
 
 
 def lag_score_root(dataset) -> float:
-    r"""Root of :math:`\ell_c'(\rho) = n e_1'(e_0 - \rho e_1)/S(\rho) - \sum_i \omega_i/(1 - \rho\omega_i)`."""
-    W = dataset.W.toarray()
-    omega = np.linalg.eigvals(W).real
-    y, X, n = dataset.y, dataset.X, dataset.n
-    Wy = W @ y
-    b = np.linalg.lstsq(X, np.column_stack([y, Wy]), rcond=None)[0]
-    e0, e1 = y - X @ b[:, 0], Wy - X @ b[:, 1]
-
-    def score(rho: float) -> float:
-        e = e0 - rho * e1
-        return n * float(e1 @ e) / float(e @ e) - float(np.sum(omega / (1.0 - rho * omega)))
-
-    return so.brentq(score, -0.9, 0.95, xtol=1e-15, rtol=4 * np.finfo(float).eps)
+    """Root of the exact score, from the dense eigenvalues of W, at full precision."""
+    omega = np.linalg.eigvals(dataset.W.toarray()).real
+    return so.brentq(exact_lag_score(dataset, omega), -0.9, 0.95, xtol=1e-15, rtol=4 * np.finfo(float).eps)
 
 
 @pytest.mark.parametrize("engine, tolerance", [("eigen", 1e-12), ("lu", 1e-10), ("cholesky", 1e-10)])

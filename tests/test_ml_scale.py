@@ -14,6 +14,7 @@ import pytest
 import scipy.optimize as so
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
+from models_fixtures import exact_lag_score
 
 from rtsmig.dataset import Dataset
 from rtsmig.models import FitSpec, fit
@@ -39,16 +40,7 @@ def lattice_fit():
 
 def test_chebyshev_rho_is_within_its_bound_of_the_exact_optimum(lattice_fit):
     data, result, omega = lattice_fit
-    y, X, W, n = data.y, data.X, data.W, data.n
-    Wy = W @ y
-    b = np.linalg.lstsq(X, np.column_stack([y, Wy]), rcond=None)[0]
-    e0, e1 = y - X @ b[:, 0], Wy - X @ b[:, 1]
-
-    def score(rho: float) -> float:
-        e = e0 - rho * e1
-        return n * float(e1 @ e) / float(e @ e) - float(np.sum(omega / (1 - rho * omega)))
-
-    exact = so.brentq(score, 0.0, 0.24, xtol=1e-14)
+    exact = so.brentq(exact_lag_score(data, omega), 0.0, 0.24, xtol=1e-14)
     rho = result.coef["rho"]
     assert abs(rho - exact) <= result.meta["logdet_accuracy"]["rho_error_bound"]
 
