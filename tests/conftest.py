@@ -92,3 +92,14 @@ def disk_full(monkeypatch) -> Callable[[int], list]:
         return attempts
 
     return arm
+
+
+@pytest.fixture(autouse="MUTANT_UNDER_TEST" in os.environ)
+def _children_run_the_unmutated_tree(monkeypatch):
+    """Under mutation testing (benchmarks/mutation.py), child processes run the tree unmutated.
+
+    mutmut names the active mutant in ``MUTANT_UNDER_TEST`` and also keeps it in the test
+    process, so removing the variable changes nothing here; a ``python -m rtsmig`` child
+    would otherwise inherit a name its own, untraced process cannot serve.
+    """
+    monkeypatch.delenv("MUTANT_UNDER_TEST", raising=False)
