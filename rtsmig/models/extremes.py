@@ -49,7 +49,10 @@ EXTREMES_TOL = 1e-4
 # Lanczos steps between convergence checks, and the most it takes.
 CHECK_EVERY = 10
 LANCZOS_MAX_STEPS = 3000
-# Arnoldi: Krylov dimension and the most restarts.
+# Arnoldi: eigenvalues asked for (the extreme is taken among them: with one, ARPACK can
+# settle on a complex pair whose real part is just short of the largest), Krylov
+# dimension and the most restarts.
+ARNOLDI_K = 6
 ARNOLDI_NCV = 30
 ARNOLDI_MAXITER = 300
 # Up to this many regions the dense eigenvalues are cheaper than any iteration.
@@ -270,15 +273,19 @@ def _general_extremes(W: sp.csr_array, r: float, exact_top: bool, nonnegative: b
         hi, r_hi = r, 0.0
         notes.append("largest eigenvalue exact (constant row sums)")
     else:
-        hi, r_hi = _arnoldi(W, "LR", r, notes)
+        hi, r_hi, x = _arnoldi(W, "LR", r, notes)
     hi_used = min(hi + r_hi, r)
+    bound = perron_upper_bound(W, x) if nonnegative and not exact_top and x is not None else math.inf
+    if math.isfinite(bound):  # a rigorous top end, whatever Arnoldi converged to
+        hi_used = min(max(bound, hi), r)
+        notes.append("largest eigenvalue bounded above by Collatz-Wielandt on the Arnoldi vector")
     if nonnegative:  # Perron-Frobenius: the largest real eigenvalue is the spectral radius
         radius = hi_used
     else:
-        top, r_top = _arnoldi(W, "LM", r, notes, modulus=True)
+        top, r_top, _ = _arnoldi(W, "LM", r, notes, modulus=True)
         radius = min(top + r_top, r)
     if lower:
-        lo, r_lo = _arnoldi(W, "SR", -r, notes)
+        lo, r_lo, _ = _arnoldi(W, "SR", -r, notes)
         lo_used = max(lo - r_lo, -r)
     else:
         lo, lo_used = -radius, -radius
@@ -292,18 +299,43 @@ def _general_extremes(W: sp.csr_array, r: float, exact_top: bool, nonnegative: b
     )
 
 
-def _arnoldi(W: sp.csr_array, which: str, fallback: float, notes: list[str], modulus: bool = False) -> tuple[float, float]:
-    """One extreme eigenvalue (real part, or modulus) and its residual; ``fallback`` if Arnoldi fails."""
+def _arnoldi(
+    W: sp.csr_array, which: str, fallback: float, notes: list[str], modulus: bool = False
+) -> tuple[float, float, np.ndarray | None]:
+    """One extreme eigenvalue (real part, or modulus), its residual and its vector; ``fallback`` if Arnoldi fails."""
+    theta, x = _arnoldi_pair(W, which)
+    if theta is None:
+        side = {"LR": "largest real part", "SR": "smallest real part", "LM": "largest modulus"}[which]
+        notes.append(f"Arnoldi did not converge for the {side}: the row-sum bound {fallback:g} stands in")
+        return fallback, 0.0, None
+    residual = float(np.linalg.norm(W @ x - theta * x) / np.linalg.norm(x))
+    residual = max(residual, MARGIN_FLOOR * abs(theta))
+    return (abs(theta) if modulus else theta.real), residual, x
+
+
+def _arnoldi_pair(W: sp.csr_array, which: str) -> tuple[complex | None, np.ndarray | None]:
+    """The most extreme of ARNOLDI_K Ritz pairs for ``which`` (LR, SR or LM), or ``(None, None)``."""
     v0 = np.random.default_rng(EXTREMES_SEED).standard_normal(W.shape[0])
     try:
         values, vectors = spla.eigs(
-            W, k=1, which=which, tol=EXTREMES_TOL, v0=v0, ncv=ARNOLDI_NCV, maxiter=ARNOLDI_MAXITER
+            W, k=min(ARNOLDI_K, W.shape[0] - 2), which=which, tol=EXTREMES_TOL, v0=v0, ncv=ARNOLDI_NCV,
+            maxiter=ARNOLDI_MAXITER,
         )
     except spla.ArpackNoConvergence:
-        side = {"LR": "largest real part", "SR": "smallest real part", "LM": "largest modulus"}[which]
-        notes.append(f"Arnoldi did not converge for the {side}: the row-sum bound {fallback:g} stands in")
-        return fallback, 0.0
-    theta, x = complex(values[0]), vectors[:, 0]
-    residual = float(np.linalg.norm(W @ x - theta * x) / np.linalg.norm(x))
-    residual = max(residual, MARGIN_FLOOR * abs(theta))
-    return (abs(theta) if modulus else theta.real), residual
+        return None, None
+    key = {"LR": values.real, "SR": -values.real, "LM": np.abs(values)}[which]
+    best = int(np.argmax(key))
+    return complex(values[best]), vectors[:, best]
+
+
+def perron_upper_bound(W: sp.csr_array, x: np.ndarray) -> float:
+    r"""Collatz–Wielandt: :math:`\rho(W) \le \max_i (W|x|)_i / |x|_i` for a non-negative W and any
+    positive vector; ``inf`` when some entry of ``|x|`` is zero.
+
+    With x near the Perron vector the bound is tight, and it holds whatever Arnoldi converged
+    to: the top end of a non-negative W's spectrum needs no trust in the residual.
+    """
+    v = np.abs(np.asarray(x))
+    if not np.all(v > 0.0):
+        return math.inf
+    return float(np.max((W @ v) / v))
