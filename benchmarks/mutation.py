@@ -12,10 +12,14 @@ What it does:
    to ``mutants/`` and writes every mutant of ``rtsmig/models/``, ``rtsmig/weights/``
    and ``rtsmig/mediation/``: each is one small change to one function (an operator,
    a constant, a comparison, a string, an argument dropped).
-2. From all mutants of ``--packages`` (sorted by name) it draws ``--sample`` of them
-   with ``random.Random(--seed)``, and runs each against the tests that reach its
-   function in-process (tests that only start ``rtsmig`` as a child process do not
-   count: they are not traced).
+2. It runs each mutant of the sample, ``benchmarks/mutation_sample.txt``, against the
+   tests that reach its function in-process (tests that only start ``rtsmig`` as a
+   child process do not count: they are not traced). The sample is a file so that it
+   stays fixed while the code changes: ``--draw N`` draws N mutants of ``--packages``
+   (all mutants sorted by name, ``random.Random(--seed)``) and rewrites it; its header
+   says from which commit and how many mutants it was drawn. A sampled name refers to
+   the mutant of that number in its function today: where the function has changed,
+   mutmut numbers its mutants anew.
 3. It prints, per package, the mutants killed (a test failed, or the tests exceeded
    mutmut's time limit), survived, and not reached by any test; the kill rate
    killed / (sampled - equivalent); and every survivor with its diff.
@@ -25,8 +29,11 @@ are listed with a reason in ``docs/testing.md``, in the table under "Known
 survivors"; that table is the one list, and this script reads it. A listed mutant
 that was killed, or no longer exists, is reported so that the list stays true.
 
-Options: --sample 400 --seed 20261201 --packages rtsmig.models,rtsmig.weights
---jobs 2 --list (draw and print the sample only).
+Options: --draw 400 --seed 20261201 --packages rtsmig.models,rtsmig.weights
+--jobs 2 --resume (run only the sampled mutants without a kill on record: new tests
+can add kills, and mutmut itself resets the records of mutants whose function changed;
+a test removed or weakened since is not seen, so a full check is ``rm -rf mutants``
+first).
 
 ``--try MUTANT TEST...`` runs the given tests (files or node ids of tests/) against one
 mutant, after copying tests/ into mutants/ again: the way to see a new test kill a
@@ -49,6 +56,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 MUTANTS = ROOT / "mutants"
 TESTING_DOC = ROOT / "docs" / "testing.md"
+SAMPLE_FILE = Path(__file__).with_name("mutation_sample.txt")
 MUTMUT = [sys.executable, "-m", "mutmut"]
 # mutmut's exit codes per mutant (mutmut/stats.py): 1 and 3 are failures of the
 # tests, the timeouts are the tests exceeding the limit (an infinite loop, say).
@@ -82,10 +90,21 @@ def read_meta() -> dict[str, int | None]:
 
 
 def draw(names: list[str], packages: list[str], size: int, seed: int) -> list[str]:
+    """``size`` mutants of ``packages``, and write them to SAMPLE_FILE with how they were drawn."""
     pool = sorted(n for n in names if any(n.startswith(p + ".") for p in packages))
     if size > len(pool):
-        sys.exit(f"Error: only {len(pool)} mutants in {', '.join(packages)}; use --sample {len(pool)} or less")
-    return sorted(random.Random(seed).sample(pool, size))
+        sys.exit(f"Error: only {len(pool)} mutants in {', '.join(packages)}; use --draw {len(pool)} or less")
+    sample = sorted(random.Random(seed).sample(pool, size))
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True,
+                            check=False).stdout.strip()
+    header = f"# {size} of the {len(pool)} mutants of {','.join(packages)} at commit {commit}, seed {seed}\n"
+    SAMPLE_FILE.write_text(header + "\n".join(sample) + "\n", encoding="utf-8")
+    return sample
+
+
+def read_sample() -> tuple[str, list[str]]:
+    lines = SAMPLE_FILE.read_text(encoding="utf-8").splitlines()
+    return lines[0].lstrip("# "), [line for line in lines[1:] if line.strip()]
 
 
 def known_survivors() -> dict[str, str]:
@@ -106,7 +125,7 @@ def package_of(name: str) -> str:
     return ".".join(name.split(".")[:2])
 
 
-def report(sample: list[str], codes: dict[str, int | None], equivalent: dict[str, str], seed: int) -> int:
+def report(sample: list[str], codes: dict[str, int | None], equivalent: dict[str, str], drawn: str) -> int:
     """Print the table and the survivors; return the number of unlisted survivors."""
     rows: dict[str, Counter] = {}
     survivors = []
@@ -125,7 +144,7 @@ def report(sample: list[str], codes: dict[str, int | None], equivalent: dict[str
         else:
             tally["survived" if code in SURVIVED else "other"] += 1
             survivors.append(name)
-    print(f"\nMutation testing: {len(sample)} mutants drawn with seed {seed}\n")
+    print(f"\nMutation testing: the sample of benchmarks/mutation_sample.txt ({drawn})\n")
     print("| package | sampled | killed | survived | unreached | equivalent | kill rate |")
     print("|---|---:|---:|---:|---:|---:|---:|")
     for package, tally in sorted(rows.items()) + [("all", sum(rows.values(), Counter()))]:
@@ -159,11 +178,11 @@ def try_mutant(mutant: str, tests: list[str]) -> int:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sample", type=int, default=400)
+    parser.add_argument("--draw", type=int, metavar="N", help="draw a new sample of N mutants and stop")
     parser.add_argument("--seed", type=int, default=20261201)
     parser.add_argument("--packages", default="rtsmig.models,rtsmig.weights")
     parser.add_argument("--jobs", type=int, default=2)
-    parser.add_argument("--list", action="store_true", help="print the sample and stop")
+    parser.add_argument("--resume", action="store_true", help="run only sampled mutants not yet killed")
     parser.add_argument("--try", dest="try_", nargs="+", metavar="MUTANT TEST", help="one mutant against tests")
     args = parser.parse_args()
     if args.try_:
@@ -171,16 +190,22 @@ def main() -> None:
         print(f"{args.try_[0]}: {'killed' if code else 'survived'}")
         sys.exit(0)
     generate(args.jobs)
-    sample = draw(list(read_meta()), args.packages.split(","), args.sample, args.seed)
-    if args.list:
-        print("\n".join(sample))
+    if args.draw:
+        draw(list(read_meta()), args.packages.split(","), args.draw, args.seed)
+        print(f"wrote {SAMPLE_FILE}")
         return
+    drawn, sample = read_sample()
+    codes = read_meta()
+    for name in sorted(set(sample) - set(codes)):
+        print(f"note: {name} of the sample no longer exists; draw a new sample")
     equivalent = known_survivors()
-    missing = sorted(set(equivalent) - set(read_meta()))
-    for name in missing:
+    for name in sorted(set(equivalent) - set(codes)):
         print(f"note: {name} is listed in docs/testing.md but no longer exists; take it off the list")
-    run_sample([n for n in sample if n not in equivalent], args.jobs)
-    report(sample, read_meta(), equivalent, args.seed)
+    todo = [n for n in sample if n in codes and n not in equivalent]
+    if args.resume:
+        todo = [n for n in todo if codes[n] not in KILLED]
+    run_sample(todo, args.jobs)
+    report(sample, read_meta(), equivalent, drawn)
 
 
 if __name__ == "__main__":
