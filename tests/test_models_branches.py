@@ -238,3 +238,32 @@ def test_fit_result_se_is_the_classical_ols_standard_error():
     want = np.sqrt(np.diag(s2 * np.linalg.inv(X.T @ X)))
     assert list(result.se.index) == list(data.x_names)
     np.testing.assert_allclose(result.se.to_numpy(), want, rtol=1e-10)
+
+
+def test_signed_w_whose_largest_modulus_is_a_negative_eigenvalue_gets_its_modulus_as_radius():
+    """The radius is a modulus: with W = -C for a non-negative irregular C, the eigenvalue of largest modulus
+    is minus C's Perron root, so its real part would give a negative 'radius'. Tolerance: EXTREMES_TOL."""
+    rng = np.random.default_rng(4)
+    n = 301
+    i = np.arange(n)
+    C = sp.csr_array((rng.uniform(0.5, 1.5, 2 * n), (np.r_[i, i], np.r_[(i + 1) % n, (i + 3) % n])), shape=(n, n))
+    W = -C
+    values = np.linalg.eigvals(W.toarray())
+    top = float(np.abs(values).max())
+    assert values[np.abs(values).argmax()].real < 0
+    found = eigen_extremes(W, None)
+    assert abs(found.radius / top - 1) <= 1e-4
+
+
+def test_arnoldi_failures_say_which_end_fell_back_to_the_row_sums(monkeypatch):
+    """When ARPACK does not converge, the method text names the end and the row-sum bound that stands in."""
+    def no_convergence(*args, **kwargs):
+        raise spla.ArpackNoConvergence("no", np.array([]), np.array([]))
+
+    monkeypatch.setattr(spla, "eigs", no_convergence)
+    W = circulant(150, {1: 0.5, 7: -0.3})
+    r = float(np.abs(W).sum(axis=1).max())
+    found = eigen_extremes(W, None)
+    for side in ("largest real part", "smallest real part", "largest modulus"):
+        assert f"Arnoldi did not converge for the {side}: the row-sum bound" in found.method
+    assert (found.lo, found.hi, found.radius) == (-r, r, r)

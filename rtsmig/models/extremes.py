@@ -292,6 +292,8 @@ def _general_extremes(W: sp.csr_array, r: float, exact_top: bool, nonnegative: b
         notes.append("smallest not computed (only the spectral radius is needed), -radius stands in")
     if lo_used >= 0.0:  # no negative eigenvalue found: the row sums bound that end
         lo, lo_used = -r, -r
+    if not nonnegative:  # every eigenvalue's modulus is at most the radius: both ends bound it from below
+        radius = min(max(radius, hi_used, -lo_used), r)
     how = "Arnoldi (ARPACK eigs) for the largest and smallest real parts, each widened by its residual " \
           "and capped by the largest row sum"
     return EigenExtremes(
