@@ -270,12 +270,12 @@ def _general_extremes(W: sp.csr_array, r: float, exact_top: bool, nonnegative: b
     """Arnoldi for the largest and smallest real parts (and the largest modulus if W has negative entries)."""
     notes = []
     if exact_top:
-        hi, r_hi = r, 0.0
+        hi, r_hi, x = r, 0.0, None
         notes.append("largest eigenvalue exact (constant row sums)")
     else:
         hi, r_hi, x = _arnoldi(W, "LR", r, notes)
     hi_used = min(hi + r_hi, r)
-    bound = perron_upper_bound(W, x) if nonnegative and not exact_top and x is not None else math.inf
+    bound = perron_upper_bound(W, x) if nonnegative and x is not None else math.inf
     if math.isfinite(bound):  # a rigorous top end, whatever Arnoldi converged to
         hi_used = min(max(bound, hi), r)
         notes.append("largest eigenvalue bounded above by Collatz-Wielandt on the Arnoldi vector")
