@@ -141,17 +141,19 @@ def report(sample: list[str], codes: dict[str, int | None], equivalent: dict[str
         elif code in UNREACHED:
             tally["unreached"] += 1
             survivors.append(name)
+        elif code is None:  # not run yet (an interrupted run): counted as not killed
+            tally["not run"] += 1
         else:
             tally["survived" if code in SURVIVED else "other"] += 1
             survivors.append(name)
     print(f"\nMutation testing: the sample of benchmarks/mutation_sample.txt ({drawn})\n")
-    print("| package | sampled | killed | survived | unreached | equivalent | kill rate |")
-    print("|---|---:|---:|---:|---:|---:|---:|")
+    print("| package | sampled | killed | survived | unreached | not run | equivalent | kill rate |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
     for package, tally in sorted(rows.items()) + [("all", sum(rows.values(), Counter()))]:
         sampled = sum(tally.values())
         rate = tally["killed"] / max(sampled - tally["equivalent"], 1)
         print(f"| {package} | {sampled} | {tally['killed']} | {tally['survived'] + tally['other']} "
-              f"| {tally['unreached']} | {tally['equivalent']} | {rate:.1%} |")
+              f"| {tally['unreached']} | {tally['not run']} | {tally['equivalent']} | {rate:.1%} |")
     for name in survivors:
         diff = subprocess.run([*MUTMUT, "show", name], check=False, cwd=ROOT, capture_output=True, text=True).stdout
         changed = [line for line in diff.splitlines() if line[:1] in "+-" and line[:3] not in ("+++", "---")]
