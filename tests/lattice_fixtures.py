@@ -1,4 +1,4 @@
-"""Rook and queen lattices and data simulated on them, for the large-n engine tests."""
+"""Rook and queen lattices and data simulated on them, for the large-n engine tests; rings for the extremes."""
 
 from __future__ import annotations
 
@@ -11,6 +11,20 @@ import scipy.sparse.linalg as spla
 from rtsmig.dataset import Dataset
 
 BETA = np.array([1.0, 2.0, -1.0])
+
+
+def ring(n: int) -> sp.csr_array:
+    """Binary ring contiguity: every row sums to 2, so 2 is exactly its largest eigenvalue."""
+    i = np.arange(n)
+    return sp.csr_array((np.ones(2 * n), (np.r_[i, i], np.r_[(i + 1) % n, (i - 1) % n])), shape=(n, n))
+
+
+def directed_ring(n: int, shortcut: int, seed: int) -> sp.csr_array:
+    """A one-way ring plus a shortcut with uneven positive weights: not similar to a symmetric matrix,
+    no constant row sums, so :func:`eigen_extremes` takes the Arnoldi path (n > 100)."""
+    i = np.arange(n)
+    values = np.random.default_rng(seed).uniform(0.5, 1.5, 2 * n)
+    return sp.csr_array((values, (np.r_[i, i], np.r_[(i + 1) % n, (i + shortcut) % n])), shape=(n, n))
 
 
 @cache

@@ -9,16 +9,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from lattice_fixtures import ring
 
 from rtsmig.models import extremes
 from rtsmig.models.extremes import eigen_extremes
-
-
-def ring(n: int) -> sp.csr_array:
-    """Binary ring contiguity: every row sums to 2, so 2 is exactly its largest eigenvalue."""
-    i = np.arange(n)
-    rows, cols = np.r_[i, i], np.r_[(i + 1) % n, (i - 1) % n]
-    return sp.csr_array((np.ones(2 * n), (rows, cols)), shape=(n, n))
 
 
 def contains(found, values: np.ndarray) -> bool:

@@ -12,7 +12,7 @@ import re
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from lattice_fixtures import lattice
+from lattice_fixtures import directed_ring, lattice, ring
 from numpy.polynomial import chebyshev as C
 
 from rtsmig.models import extremes
@@ -22,20 +22,6 @@ from rtsmig.models.impacts_moments import moment_multipliers
 from rtsmig.models.impacts_series import series_bounds
 from rtsmig.models.logdet import CholeskyLogDet
 from rtsmig.models.logdet_approx import EXACT_ORDER, ChebyshevLogDet, MCLogDet
-
-
-def directed_ring(n: int, shortcut: int, seed: int) -> sp.csr_array:
-    """A one-way ring plus a shortcut with uneven positive weights: not similar to a symmetric matrix,
-    no constant row sums, so :func:`eigen_extremes` takes the Arnoldi path (n > 100)."""
-    i = np.arange(n)
-    values = np.random.default_rng(seed).uniform(0.5, 1.5, 2 * n)
-    return sp.csr_array((values, (np.r_[i, i], np.r_[(i + 1) % n, (i + shortcut) % n])), shape=(n, n))
-
-
-def ring(n: int) -> sp.csr_array:
-    """Binary two-way ring: rows sum to 2, so 2 is exactly its largest eigenvalue."""
-    i = np.arange(n)
-    return sp.csr_array((np.ones(2 * n), (np.r_[i, i], np.r_[(i + 1) % n, (i - 1) % n])), shape=(n, n))
 
 
 def test_arnoldi_extremes_are_close_to_the_dense_ones():
